@@ -18,7 +18,9 @@ public static class WgQuickValidator
     {
         lines ??= SourceLines.None;
         var iface = config.Interface;
-        if (iface.PrivateKey is null)
+        // When parsing, a PrivateKey line that did not parse (or a missing [Interface]) was already reported.
+        var parsed = !ReferenceEquals(lines, SourceLines.None);
+        if (iface.PrivateKey is null && (!parsed || (lines.InterfaceLine > 0 && !lines.Interface.ContainsKey("PrivateKey"))))
             yield return Diagnostic.Error(file, lines.InterfaceLine, 1, "Interface.PrivateKey", "the interface has no PrivateKey");
 
         var seenKeys = new Dictionary<string, int>();
