@@ -1,18 +1,31 @@
 using System.CommandLine;
+using Difenn.Cli.Config;
+using Difenn.Cli.Infrastructure;
+using Difenn.Cli.Keys;
 
 namespace Difenn.Cli;
 
 /// <summary>Entry point of the <c>difenn</c> command-line tool.</summary>
 public static class Program
 {
-    /// <summary>Builds the root command with every sub-command registered.</summary>
-    public static RootCommand BuildRootCommand()
+    /// <summary>Builds the root command with every feature's commands registered (one line each).</summary>
+    public static RootCommand BuildRootCommand(CliConsole console)
     {
-        var root = new RootCommand("difenn — keys, configs, plan, drift, rotation and checks for the Difenn WireGuard topology.");
-        // Each feature folder contributes its commands here.
+        var root = new RootCommand("""
+            difenn — keys, configs, plans, drift detection, key rotation and checks for the Difenn WireGuard topology.
+
+            Examples:
+              difenn keys generate --out server.key
+              difenn config check /etc/wireguard/wg0.conf
+            """);
+        root.Subcommands.Add(KeysCommand.Create(console));
+        root.Subcommands.Add(ConfigCommand.Create(console));
         return root;
     }
 
-    /// <summary>Runs the CLI; returns the process exit code.</summary>
-    public static int Main(string[] args) => BuildRootCommand().Parse(args).Invoke();
+    /// <summary>Runs the CLI against <paramref name="console"/>; returns the exit code.</summary>
+    public static int Run(string[] args, CliConsole console) => CliApp.Run(BuildRootCommand(console), args, console);
+
+    /// <summary>Runs the CLI on the process's streams; returns the process exit code.</summary>
+    public static int Main(string[] args) => Run(args, CliConsole.System);
 }
