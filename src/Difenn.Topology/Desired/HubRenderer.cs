@@ -1,0 +1,104 @@
+using System.Text;
+using Difenn.Topology.Model;
+using Difenn.Topology.Secrets;
+
+namespace Difenn.Topology.Desired;
+
+/// <summary>
+/// hub2: the UFW rules for exactly the relay ports, the relay containers in their own compose project, and the
+/// migration away from the runbook's socat containers (which hold the same ports).
+/// </summary>
+internal static class HubRenderer
+{
+    public const string ProjectName = "difenn-relay";
+
+    public static HostState Render(Stack stack)
+    {
+        var hub = stack.Hub;
+        var relay = hub.Relay;
+        var rules = relay.Listen.Select(l => new FirewallRule(l.Port, "udp", l.Comment)).ToList();
+        var containers = relay.Listen.Select((l, i) => new ContainerSpec(
+            Name: $"difenn_relay_{l.Port}",
+            Service: $"relay-{l.Port}",
+            Image: relay.Image,
+            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), "--server-public-key", stack.Server.PublicKey.ToBase64(), "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}"],
+            Restart: "unless-stopped",
+            NetworkMode: "host",
+            ListenPort: l.Port,
+            MetricsPort: relay.MetricsPortBase + i)).ToList();
+        var composePath = $"{relay.ComposeDir}/compose.yaml";
+        var compose = ComposeFile(containers);
+        var files = new List<DesiredFile> { new(composePath, "0644", "root:root", SecretText.Plain(compose)) };
+
+        var commands = new List<DesiredCommand>
+        {
+            new($"{hub.Name}-firewall", $"UFW: allow exactly the relay ports ({string.Join(", ", rules.Select(r => $"{r.Port}/udp"))}); other rules untouched",
+                SecretText.Plain(FirewallCreate(rules)), SecretText.Plain(FirewallDelete(rules)), []),
+        };
+        if (hub.Legacy is { } legacy)
+            commands.Add(new($"{hub.Name}-legacy-socat", $"stop and remove the runbook's socat containers ({string.Join(", ", legacy.Containers)}) that hold the relay ports",
+                SecretText.Plain(LegacyMigration(legacy)), null, [$"{hub.Name}-firewall"]));
+        commands.Add(new($"{hub.Name}-relay", $"difenn-relay containers in compose project '{ProjectName}' ({relay.ComposeDir})",
+            SecretText.Plain(RelayCreate(composePath, compose)), SecretText.Plain(RelayDelete(composePath)),
+            [hub.Legacy is null ? $"{hub.Name}-firewall" : $"{hub.Name}-legacy-socat"]));
+
+        var conn = new HostConnection(hub.Ssh.Host, hub.Ssh.Port, hub.Ssh.User, hub.Ssh.HostKeys, null);
+        return new HostState(hub.Name, "hub", conn, files, commands, rules, containers);
+    }
+
+    private static string ComposeFile(IReadOnlyList<ContainerSpec> containers)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Managed by Difenn.Infra: the WireGuard UDP relay (replaces the socat services in /opt/charliehub).\n");
+        sb.Append($"name: {ProjectName}\nservices:\n");
+        foreach (var c in containers)
+        {
+            sb.Append($"  {c.Service}:\n");
+            sb.Append($"    image: {c.Image}\n");
+            sb.Append($"    container_name: {c.Name}\n");
+            sb.Append($"    restart: {c.Restart}\n");
+            sb.Append($"    network_mode: {c.NetworkMode}\n");
+            sb.Append($"    command: [{string.Join(", ", c.Command.Select(a => $"\"{a}\""))}]\n");
+            sb.Append("    labels:\n      traefik.enable: \"false\"\n");
+            sb.Append("    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n    read_only: true\n");
+            sb.Append($"    healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/difenn-relay\", \"healthcheck\", \"--metrics\", \"127.0.0.1:{c.MetricsPort}\"]\n");
+            sb.Append("      interval: 30s\n      timeout: 3s\n      retries: 3\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string FirewallCreate(IEnumerable<FirewallRule> rules)
+    {
+        var sb = new StringBuilder("set -eu\n# `ufw allow` is idempotent: an existing identical rule is skipped, a changed comment is updated.\n");
+        foreach (var r in rules)
+            sb.Append($"ufw allow {r.Port}/{r.Protocol} comment {Sh.Quote(r.Comment)}\n");
+        return sb.ToString();
+    }
+
+    private static string FirewallDelete(IEnumerable<FirewallRule> rules)
+    {
+        var sb = new StringBuilder("set -eu\n# Deletes only the rules this project added (same port/proto spec); other rules are never touched.\n");
+        foreach (var r in rules)
+            sb.Append($"ufw --force delete allow {r.Port}/{r.Protocol} || true\n");
+        return sb.ToString();
+    }
+
+    private static string LegacyMigration(LegacyRelaySpec legacy)
+    {
+        var sb = new StringBuilder("set -eu\n# The runbook's socat relay holds the same ports: stop and remove its containers (only those),\n# leaving every other service of the shared project untouched.\n");
+        sb.Append($"for c in {string.Join(' ', legacy.Containers.Select(Sh.Quote))}; do\n");
+        sb.Append("  if docker inspect \"$c\" >/dev/null 2>&1; then docker rm -f \"$c\" >/dev/null; echo \"removed legacy container $c\"; fi\n");
+        sb.Append("done\n");
+        sb.Append($"if grep -qs 'difenn-relay' {Sh.Quote(legacy.ComposeDir + "/docker-compose.yml")} {Sh.Quote(legacy.ComposeDir + "/compose.yaml")}; then\n");
+        sb.Append($"  echo \"warning: {legacy.ComposeDir} still defines the difenn-relay socat services; remove them there or 'docker compose up' will start them again\" >&2\n");
+        sb.Append("fi\n");
+        return sb.ToString();
+    }
+
+    private static string RelayCreate(string composePath, string compose) =>
+        "set -eu\nchanged=0\n" + Sh.WriteFile(composePath, "0644", "root:root", compose) +
+        $"docker compose -p {ProjectName} -f {Sh.Quote(composePath)} up -d --remove-orphans\n";
+
+    private static string RelayDelete(string composePath) =>
+        $"set -eu\nif [ -f {Sh.Quote(composePath)} ]; then docker compose -p {ProjectName} -f {Sh.Quote(composePath)} down; rm -f {Sh.Quote(composePath)}; fi\n";
+}

@@ -1,0 +1,78 @@
+using Difenn.Topology.Model;
+using Difenn.Topology.Secrets;
+using Difenn.WireGuard.OpenWrt;
+
+namespace Difenn.Topology.Desired;
+
+/// <summary>
+/// An OpenWrt peer (the XE300): its uci config, committed and reloaded with a rollback timer. The router is
+/// reachable only through the tunnel being changed, so the script arms a background job before reloading: if no
+/// handshake is recent after <c>rollbackSeconds</c>, it restores the previous <c>/etc/config/network</c> and
+/// reloads, so a bad change can never strand the router.
+/// </summary>
+internal static class OpenWrtRenderer
+{
+    public static HostState Render(Stack stack, PeerSpec peer)
+    {
+        var ow = peer.OpenWrt!;
+        var batch = SecretRendering.Render((priv, psk) => UciBatchRenderer.Render(new UciWireGuardInterface(
+            ow.Interface,
+            priv(peer.PrivateKey!.Name),
+            [new Difenn.WireGuard.Net.IpPrefix(peer.Address, stack.Server.Address.PrefixLength)],
+            null,
+            [new UciWireGuardPeer(
+                SectionName: $"{ow.Interface}_server",
+                PublicKey: stack.Server.PublicKey,
+                PresharedKey: peer.PresharedKey is null ? null : psk(peer.PresharedKey.Name),
+                EndpointHost: peer.Endpoint.Host,
+                EndpointPort: peer.Endpoint.Port,
+                PersistentKeepalive: peer.Keepalive,
+                AllowedIPs: peer.AllowedIPs,
+                RouteAllowedIps: true,
+                Description: "Difenn server")])));
+
+        var create = SecretText.FromTemplate(ApplyScript(ow.Interface, ow.RollbackSeconds, batch.Template));
+        var delete = SecretText.Plain(
+            $"set -eu\nuci -q delete network.{ow.Interface} || true\nuci -q delete network.{ow.Interface}_server || true\nuci commit network\n/etc/init.d/network reload\n");
+        var command = new DesiredCommand($"{peer.Name}-{ow.Interface}",
+            $"uci network.{ow.Interface} + peer, commit and reload with a {ow.RollbackSeconds}s rollback timer",
+            create, delete, [$"{ServerRenderer.HostName(stack)}-{stack.Server.Interface}"]);
+
+        // Only CT2914 reaches the router (its AllowedIPs hold the server's VPN address only), so ssh from there.
+        var px = stack.Proxmox;
+        var sshHops = $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
+        var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} -- {sshHops}");
+        return new HostState(peer.Name, "openwrt-peer", conn, [], [command], [], []);
+    }
+
+    /// <summary>The apply script (OpenWrt ash); exposed for tests.</summary>
+    public static string ApplyScript(string iface, int rollbackSeconds, string batchTemplate) => $$"""
+        set -eu
+        IFACE={{iface}}
+        BACKUP=/etc/difenn/network.before
+        mkdir -p /etc/difenn
+        uci -q batch <<'DIFENN_UCI'
+        {{batchTemplate}}DIFENN_UCI
+        if [ -z "$(uci changes network)" ]; then
+          echo "unchanged"
+          exit 0
+        fi
+        # /etc/config/network still holds the previous config until the commit: keep it to roll back to.
+        cp /etc/config/network "$BACKUP"
+        chmod 600 "$BACKUP"
+        uci commit network
+        # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through.
+        ( trap '' HUP
+          sleep {{rollbackSeconds}}
+          last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
+          now=$(date +%s)
+          if [ $((now - last)) -gt {{rollbackSeconds}} ]; then
+            cp "$BACKUP" /etc/config/network
+            /etc/init.d/network reload
+            logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
+          fi ) </dev/null >/dev/null 2>&1 &
+        /etc/init.d/network reload
+        echo "applied; rollback armed for {{rollbackSeconds}}s"
+
+        """;
+}
