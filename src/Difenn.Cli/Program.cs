@@ -2,6 +2,7 @@ using System.CommandLine;
 using Difenn.Cli.Config;
 using Difenn.Cli.Infrastructure;
 using Difenn.Cli.Keys;
+using Difenn.Cli.Plan;
 
 namespace Difenn.Cli;
 
@@ -17,9 +18,11 @@ public static class Program
             Examples:
               difenn keys generate --out server.key
               difenn config check /etc/wireguard/wg0.conf
+              difenn plan --stack prod
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(ConfigCommand.Create(console));
+        root.Subcommands.Add(PlanCommand.Create(console));
         return root;
     }
 

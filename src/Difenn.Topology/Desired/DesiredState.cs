@@ -37,6 +37,7 @@ public sealed record DnsRecordSpec(string Zone, string Name, string Type, string
 /// <param name="Commands">Idempotent scripts, in order, that bring the host to the desired state.</param>
 /// <param name="FirewallRules">Firewall rules this project owns on the host (others are never touched).</param>
 /// <param name="Containers">Containers this project runs on the host.</param>
+/// <param name="WireGuard">The WireGuard interface on the host, in the terms <c>wg show dump</c> reports, or null.</param>
 public sealed record HostState(
     string Name,
     string Role,
@@ -44,7 +45,25 @@ public sealed record HostState(
     IReadOnlyList<DesiredFile> Files,
     IReadOnlyList<DesiredCommand> Commands,
     IReadOnlyList<FirewallRule> FirewallRules,
-    IReadOnlyList<ContainerSpec> Containers);
+    IReadOnlyList<ContainerSpec> Containers,
+    WireGuardInterfaceSpec? WireGuard = null);
+
+/// <summary>A WireGuard interface as it should look live (what drift detection compares with <c>wg show dump</c>).</summary>
+/// <param name="Name">Interface name (<c>wg0</c>, <c>wg_difenn</c>).</param>
+/// <param name="Address">Its VPN address with subnet length.</param>
+/// <param name="ListenPort">Listen port, or null for a random one (clients).</param>
+/// <param name="PublicKey">The public key its private key must derive.</param>
+/// <param name="Peers">Its peers.</param>
+public sealed record WireGuardInterfaceSpec(string Name, string Address, int? ListenPort, string PublicKey, IReadOnlyList<WireGuardPeerSpec> Peers);
+
+/// <summary>A peer as the interface should hold it.</summary>
+/// <param name="Name">Peer name (from the stack).</param>
+/// <param name="PublicKey">Its public key.</param>
+/// <param name="AllowedIPs">Allowed IPs (canonical CIDR text).</param>
+/// <param name="Keepalive">PersistentKeepalive seconds, 0 for off.</param>
+/// <param name="Endpoint">Endpoint <c>host:port</c>, or null when the peer connects to us.</param>
+/// <param name="HasPresharedKey">Whether a preshared key is configured.</param>
+public sealed record WireGuardPeerSpec(string Name, string PublicKey, IReadOnlyList<string> AllowedIPs, int Keepalive, string? Endpoint, bool HasPresharedKey);
 
 /// <summary>
 /// How to run a command on a host: SSH to <see cref="Host"/>, then, when <see cref="ExecPrefix"/> is set, run the

@@ -42,7 +42,9 @@ internal static class OpenWrtRenderer
         var px = stack.Proxmox;
         var sshHops = $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
         var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} -- {sshHops}");
-        return new HostState(peer.Name, "openwrt-peer", conn, [], [command], [], []);
+        var wg = new WireGuardInterfaceSpec(ow.Interface, $"{peer.Address}/{stack.Server.Address.PrefixLength}", null, peer.PublicKey.ToBase64(),
+            [new WireGuardPeerSpec("server", stack.Server.PublicKey.ToBase64(), peer.AllowedIPs.Select(a => a.ToString()).ToList(), peer.Keepalive, $"{peer.Endpoint.Host}:{peer.Endpoint.Port}", peer.PresharedKey is not null)]);
+        return new HostState(peer.Name, "openwrt-peer", conn, [], [command], [], [], wg);
     }
 
     /// <summary>The apply script (OpenWrt ash); exposed for tests.</summary>
@@ -51,9 +53,12 @@ internal static class OpenWrtRenderer
         IFACE={{iface}}
         BACKUP=/etc/difenn/network.before
         mkdir -p /etc/difenn
+        before=$(uci export network)
         uci -q batch <<'DIFENN_UCI'
         {{batchTemplate}}DIFENN_UCI
-        if [ -z "$(uci changes network)" ]; then
+        # The batch deletes and rebuilds our sections, so compare the resulting config, not the change log.
+        if [ "$(uci export network)" = "$before" ]; then
+          uci revert network
           echo "unchanged"
           exit 0
         fi

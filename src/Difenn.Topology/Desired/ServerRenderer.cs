@@ -38,7 +38,9 @@ internal static class ServerRenderer
         };
         var px = stack.Proxmox;
         var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} --");
-        return new HostState(name, "server", conn, [new DesiredFile(path, "0600", "root:root", content)], commands, [], []);
+        var wg = new WireGuardInterfaceSpec(server.Interface, server.Address.ToString(), server.ListenPort, server.PublicKey.ToBase64(),
+            stack.Peers.Select(p => new WireGuardPeerSpec(p.Name, p.PublicKey.ToBase64(), [$"{p.Address}/{(p.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}"], p.Keepalive, null, p.PresharedKey is not null)).ToList());
+        return new HostState(name, "server", conn, [new DesiredFile(path, "0600", "root:root", content)], commands, [], [], wg);
     }
 
     /// <summary>The idempotent apply script; exposed for tests that run it for real.</summary>

@@ -10,6 +10,7 @@ namespace Difenn.Topology.Secrets;
 /// <c>[secret]</c>; <see cref="Reveal(ISecretSource)"/> substitutes values from an <see cref="ISecretSource"/> at the last moment
 /// (the Pulumi program substitutes Pulumi secret outputs instead, so values stay encrypted in state).
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(SecretTextJsonConverter))]
 public sealed partial class SecretText : IEquatable<SecretText>
 {
     private SecretText(string template) => Template = template;
@@ -69,4 +70,16 @@ public sealed class MissingSecretException(string name, string source)
 {
     /// <summary>The missing secret's name.</summary>
     public string SecretName { get; } = name;
+}
+
+/// <summary>Serialises a <see cref="SecretText"/> as its redacted text; never reads one.</summary>
+public sealed class SecretTextJsonConverter : System.Text.Json.Serialization.JsonConverter<SecretText>
+{
+    /// <summary>Always throws: secret texts are not read from JSON.</summary>
+    public override SecretText Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        throw new System.Text.Json.JsonException("SecretText is never read from JSON");
+
+    /// <summary>Writes <see cref="SecretText.Redacted"/>.</summary>
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, SecretText value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.Redacted);
 }
