@@ -295,7 +295,8 @@ public static class StackLoader
             if (name is null) return null;
             if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z][A-Za-z0-9]{0,63}$"))
             {
-                _d.Error(r.Get(key, false), r.Field(key), $"'{name}' must be a secret's name (letters and digits), never the secret itself");
+                // Never echo the value: it may be the secret itself, pasted by mistake.
+                _d.Error(r.Get(key, false), r.Field(key), "must be a secret's name (letters and digits, e.g. serverPrivateKey), never the secret itself");
                 return null;
             }
             return new SecretRef(name);
