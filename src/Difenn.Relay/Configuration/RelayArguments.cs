@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Net;
+
+namespace Difenn.Relay.Configuration;
+
+/// <summary>
+/// Parses the command line, with environment variables as fallbacks so a compose file can configure the relay:
+/// DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP + DIFENN_PORT (the runbook's names) or DIFENN_RELAY_BACKEND,
+/// DIFENN_SERVER_PUBLIC_KEY, DIFENN_RELAY_METRICS.
+/// </summary>
+public static class RelayArguments
+{
+    /// <summary>The <c>--help</c> text.</summary>
+    public const string Help = """
+        difenn-relay — a UDP relay for WireGuard, replacing socat on hub2.
+
+        Each client endpoint gets its own session with its own upstream socket connected to the backend, so the
+        server sees each client as a distinct endpoint; replies leave from the port the client sent to.
+
+        Usage:
+          difenn-relay --listen PORT|ADDR:PORT [--listen ...] --backend HOST:PORT [options]
+          difenn-relay healthcheck [--metrics ADDR:PORT]
+
+        Options:
+          --listen L               UDP address to listen on: 51820, 0.0.0.0:443, [::]:443 (repeatable)
+          --backend HOST:PORT      where datagrams go (address or DNS name, re-resolved every --resolve-interval)
+          --server-public-key K    base64 public key of the WireGuard server: only handshake initiations with a
+                                   valid MAC1 may open a session
+          --any-udp                relay any UDP, not only WireGuard messages (default: WireGuard only)
+          --idle-timeout SECONDS   close sessions idle this long (default 180)
+          --max-sessions N         session cap (default 1024)
+          --new-sessions-per-second N   per source address (default 20)
+          --metrics ADDR:PORT      Prometheus /metrics and /healthz (default 127.0.0.1:9480; "off" to disable)
+          --resolve-interval SECONDS    backend DNS re-resolution (default 30)
+          -h, --help               this text
+
+        Environment (used when the option is absent): DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP and
+        DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY,
+        DIFENN_RELAY_METRICS.
+
+        Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure (e.g. port in use), 2 usage error.
+
+        Example:
+          difenn-relay --listen 51820 --listen 443 --backend 10.44.1.214:51820 \
+                       --server-public-key 2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=
+        """;
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a usage message.</summary>
+    public static RelayOptions Parse(IReadOnlyList<string> args, Func<string, string?> env)
+    {
+        var listen = new List<IPEndPoint>();
+        string? backend = null, key = null, metrics = null;
+        int? idle = null, max = null, rate = null, resolve = null;
+        var anyUdp = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
+            switch (a)
+            {
+                case "--listen": listen.Add(ParseListen(Value())); break;
+                case "--backend": backend = Value(); break;
+                case "--server-public-key": key = Value(); break;
+                case "--any-udp": anyUdp = true; break;
+                case "--idle-timeout": idle = Int(a, Value(), 1, 86400); break;
+                case "--max-sessions": max = Int(a, Value(), 1, 1_000_000); break;
+                case "--new-sessions-per-second": rate = Int(a, Value(), 1, 1_000_000); break;
+                case "--metrics": metrics = Value(); break;
+                case "--resolve-interval": resolve = Int(a, Value(), 1, 86400); break;
+                default: throw new ArgumentException($"unknown argument '{a}'");
+            }
+        }
+        if (listen.Count == 0 && env("DIFENN_RELAY_LISTEN") is { Length: > 0 } l)
+            listen.AddRange(l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseListen));
+        if (listen.Count == 0) throw new ArgumentException("give at least one --listen (e.g. --listen 51820)");
+        var dup = listen.GroupBy(e => e.ToString()).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new ArgumentException($"--listen {dup.Key} given twice");
+
+        backend ??= env("DIFENN_RELAY_BACKEND");
+        if (backend is null && env("DIFENN_IP") is { Length: > 0 } ip)
+            backend = ip.Contains(':') ? $"[{ip}]:{env("DIFENN_PORT") ?? "51820"}" : $"{ip}:{env("DIFENN_PORT") ?? "51820"}";
+        if (backend is null) throw new ArgumentException("give --backend HOST:PORT (or DIFENN_IP and DIFENN_PORT)");
+        var (host, port) = ParseHostPort(backend);
+
+        key ??= env("DIFENN_SERVER_PUBLIC_KEY");
+        byte[]? keyBytes = null;
+        if (!string.IsNullOrEmpty(key))
+        {
+            keyBytes = new byte[33];
+            if (!Convert.TryFromBase64String(key, keyBytes, out var n) || n != 32)
+                throw new ArgumentException("--server-public-key must be a base64 WireGuard public key (44 characters)");
+            keyBytes = keyBytes[..32];
+        }
+        if (keyBytes is not null && anyUdp) throw new ArgumentException("--server-public-key checks WireGuard handshakes; it cannot be combined with --any-udp");
+
+        metrics ??= env("DIFENN_RELAY_METRICS");
+        IPEndPoint? metricsEp = new(IPAddress.Loopback, 9480);
+        if (metrics == "off") metricsEp = null;
+        else if (metrics is not null && !IPEndPoint.TryParse(metrics, out metricsEp))
+            throw new ArgumentException($"--metrics '{metrics}' must be ADDR:PORT or off");
+
+        var o = new RelayOptions
+        {
+            Listen = listen,
+            BackendHost = host,
+            BackendPort = port,
+            ServerPublicKey = keyBytes,
+            WireGuardOnly = !anyUdp,
+            Metrics = metricsEp,
+        };
+        if (idle is int s) o = o with { IdleTimeout = TimeSpan.FromSeconds(s) };
+        if (max is int m) o = o with { MaxSessions = m };
+        if (rate is int r) o = o with { NewSessionsPerSecondPerSource = r };
+        if (resolve is int rs) o = o with { ResolveInterval = TimeSpan.FromSeconds(rs) };
+        return o;
+    }
+
+    /// <summary>Parses <c>51820</c>, <c>0.0.0.0:443</c> or <c>[::]:443</c>.</summary>
+    public static IPEndPoint ParseListen(string text)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535)
+            return new IPEndPoint(IPAddress.Any, port);
+        if (IPEndPoint.TryParse(text, out var ep) && ep.Port != 0) return ep;
+        throw new ArgumentException($"--listen '{text}' must be PORT, ADDR:PORT or [V6ADDR]:PORT");
+    }
+
+    private static (string Host, int Port) ParseHostPort(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new ArgumentException($"--backend '{text}' must be HOST:PORT (e.g. 10.44.1.214:51820)");
+        var host = text[..colon].Trim('[', ']');
+        return (host, port);
+    }
+
+    private static int Int(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ArgumentException($"{name} must be a number from {min} to {max}");
+}

@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace Difenn.Relay.Configuration;
+
+/// <summary>Everything the relay is told at start-up. Defaults suit a home hub in front of one WireGuard server.</summary>
+public sealed record RelayOptions
+{
+    /// <summary>Addresses to listen on (UDP). A bare port means 0.0.0.0:port. Required, at least one.</summary>
+    public required IReadOnlyList<IPEndPoint> Listen { get; init; }
+
+    /// <summary>The backend host (address or DNS name). Required.</summary>
+    public required string BackendHost { get; init; }
+
+    /// <summary>The backend UDP port. Required.</summary>
+    public required int BackendPort { get; init; }
+
+    /// <summary>A session idle this long is closed. Default 180 s (WireGuard's REJECT_AFTER_TIME; keepalive 25 keeps live flows well inside it).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>Most concurrent sessions; more are dropped. Default 1024 (a home hub has a handful of peers).</summary>
+    public int MaxSessions { get; init; } = 1024;
+
+    /// <summary>New sessions per second allowed from one source address (token bucket, burst = this). Default 20.</summary>
+    public int NewSessionsPerSecondPerSource { get; init; } = 20;
+
+    /// <summary>Drop datagrams that are not WireGuard messages. Default true (<c>--any-udp</c> turns it off).</summary>
+    public bool WireGuardOnly { get; init; } = true;
+
+    /// <summary>The server's public key (32 bytes): when set, only an initiation with a valid MAC1 opens a session. Default none.</summary>
+    public byte[]? ServerPublicKey { get; init; }
+
+    /// <summary>Where Prometheus metrics and /healthz are served. Default 127.0.0.1:9480; null disables.</summary>
+    public IPEndPoint? Metrics { get; init; } = new(IPAddress.Loopback, 9480);
+
+    /// <summary>How often a backend DNS name is re-resolved. Default 30 s.</summary>
+    public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Receive buffer per session and listener: 2048 bytes for WireGuard (MTU-sized), 65536 with <c>--any-udp</c>.</summary>
+    public int BufferSize => WireGuardOnly ? 2048 : 65536;
+}

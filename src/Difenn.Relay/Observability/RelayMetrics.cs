@@ -1,0 +1,121 @@
+using System.Text;
+
+namespace Difenn.Relay.Observability;
+
+/// <summary>Why a datagram was dropped (one counter each).</summary>
+internal enum DropReason
+{
+    /// <summary>Not a WireGuard message by type and size.</summary>
+    NotWireGuard,
+
+    /// <summary>A handshake initiation whose MAC1 is not valid for the server.</summary>
+    BadMac1,
+
+    /// <summary>Would open a session but is not a handshake initiation (with MAC1 checking on).</summary>
+    NoSession,
+
+    /// <summary>The session table is full.</summary>
+    SessionCap,
+
+    /// <summary>Its source opened too many sessions per second.</summary>
+    RateLimited,
+
+    /// <summary>A reply from the backend that is not a WireGuard message.</summary>
+    ReplyNotWireGuard,
+}
+
+/// <summary>
+/// Counters in plain <c>long</c> fields updated with <see cref="Interlocked"/>: no allocation on the hot path, and
+/// rendered in the Prometheus text format on demand.
+/// </summary>
+internal sealed class RelayMetrics
+{
+    private readonly string[] _listeners;
+    private readonly long[] _packetsIn, _bytesIn, _packetsOut, _bytesOut;
+    private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
+    private long _opened, _expired, _backendSendErrors, _backendUnreachable, _replySendErrors;
+
+    public RelayMetrics(IReadOnlyList<string> listeners)
+    {
+        _listeners = [.. listeners];
+        _packetsIn = new long[listeners.Count];
+        _bytesIn = new long[listeners.Count];
+        _packetsOut = new long[listeners.Count];
+        _bytesOut = new long[listeners.Count];
+    }
+
+    /// <summary>Reads the active session count when rendering.</summary>
+    public Func<int> ActiveSessions { get; set; } = () => 0;
+
+    public void ClientToBackend(int listener, int bytes)
+    {
+        Interlocked.Increment(ref _packetsIn[listener]);
+        Interlocked.Add(ref _bytesIn[listener], bytes);
+    }
+
+    public void BackendToClient(int listener, int bytes)
+    {
+        Interlocked.Increment(ref _packetsOut[listener]);
+        Interlocked.Add(ref _bytesOut[listener], bytes);
+    }
+
+    public void Drop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
+
+    public void SessionOpened() => Interlocked.Increment(ref _opened);
+
+    public void SessionExpired() => Interlocked.Increment(ref _expired);
+
+    public void BackendSendError() => Interlocked.Increment(ref _backendSendErrors);
+
+    public void BackendUnreachable() => Interlocked.Increment(ref _backendUnreachable);
+
+    public void ReplySendError() => Interlocked.Increment(ref _replySendErrors);
+
+    public long Drops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
+
+    public long PacketsIn(int listener) => Interlocked.Read(ref _packetsIn[listener]);
+
+    public long PacketsOut(int listener) => Interlocked.Read(ref _packetsOut[listener]);
+
+    public long Opened => Interlocked.Read(ref _opened);
+
+    public long Expired => Interlocked.Read(ref _expired);
+
+    public long Unreachable => Interlocked.Read(ref _backendUnreachable);
+
+    /// <summary>The Prometheus text exposition (version 0.0.4).</summary>
+    public string Render()
+    {
+        var sb = new StringBuilder();
+        void Family(string name, string type, string help) => sb.Append($"# HELP {name} {help}\n# TYPE {name} {type}\n");
+        Family("difenn_relay_packets_total", "counter", "Datagrams relayed, by listener and direction.");
+        for (var i = 0; i < _listeners.Length; i++)
+        {
+            sb.Append($"difenn_relay_packets_total{{listener=\"{_listeners[i]}\",direction=\"client_to_backend\"}} {PacketsIn(i)}\n");
+            sb.Append($"difenn_relay_packets_total{{listener=\"{_listeners[i]}\",direction=\"backend_to_client\"}} {PacketsOut(i)}\n");
+        }
+        Family("difenn_relay_bytes_total", "counter", "Payload bytes relayed, by listener and direction.");
+        for (var i = 0; i < _listeners.Length; i++)
+        {
+            sb.Append($"difenn_relay_bytes_total{{listener=\"{_listeners[i]}\",direction=\"client_to_backend\"}} {Interlocked.Read(ref _bytesIn[i])}\n");
+            sb.Append($"difenn_relay_bytes_total{{listener=\"{_listeners[i]}\",direction=\"backend_to_client\"}} {Interlocked.Read(ref _bytesOut[i])}\n");
+        }
+        Family("difenn_relay_sessions_active", "gauge", "Sessions currently open.");
+        sb.Append($"difenn_relay_sessions_active {ActiveSessions()}\n");
+        Family("difenn_relay_sessions_opened_total", "counter", "Sessions opened.");
+        sb.Append($"difenn_relay_sessions_opened_total {Opened}\n");
+        Family("difenn_relay_sessions_expired_total", "counter", "Sessions closed after the idle timeout.");
+        sb.Append($"difenn_relay_sessions_expired_total {Expired}\n");
+        Family("difenn_relay_dropped_total", "counter", "Datagrams dropped, by reason.");
+        foreach (var r in Enum.GetValues<DropReason>())
+            sb.Append($"difenn_relay_dropped_total{{reason=\"{Snake(r.ToString())}\"}} {Drops(r)}\n");
+        Family("difenn_relay_backend_errors_total", "counter", "Errors talking to the backend, by kind.");
+        sb.Append($"difenn_relay_backend_errors_total{{kind=\"send_failed\"}} {Interlocked.Read(ref _backendSendErrors)}\n");
+        sb.Append($"difenn_relay_backend_errors_total{{kind=\"unreachable\"}} {Unreachable}\n");
+        sb.Append($"difenn_relay_backend_errors_total{{kind=\"reply_send_failed\"}} {Interlocked.Read(ref _replySendErrors)}\n");
+        return sb.ToString();
+    }
+
+    private static string Snake(string s) =>
+        string.Concat(s.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
