@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Difenn.Relay.WireGuard;
 
 /// <summary>What a datagram is, as far as the relay cares.</summary>
-internal enum PacketKind
+public enum PacketKind
 {
     /// <summary>Not a WireGuard message (wrong type, size or reserved bytes).</summary>
     Invalid,

@@ -1,0 +1,47 @@
+using Difenn.Relay.Configuration;
+
+namespace Difenn.Relay.Tests.Configuration;
+
+public class RelayArgumentsTests
+{
+    private static Func<string, string?> Env(params (string K, string V)[] vars) => k => vars.FirstOrDefault(v => v.K == k).V;
+
+    [Fact]
+    public void Parse_DesignCommandLine_TwoListenersOneBackend()
+    {
+        var o = RelayArguments.Parse(["--listen", "51820", "--listen", "[::]:443", "--backend", "10.44.1.214:51820"], Env());
+        Assert.Equal(["0.0.0.0:51820", "[::]:443"], o.Listen.Select(l => l.ToString()));
+        Assert.Equal(("10.44.1.214", 51820), (o.BackendHost, o.BackendPort));
+        Assert.Equal(TimeSpan.FromSeconds(180), o.IdleTimeout);
+        Assert.True(o.WireGuardOnly);
+    }
+
+    [Fact]
+    public void Parse_RunbookEnvironment_DifennIpAndPort()
+    {
+        var o = RelayArguments.Parse(["--listen", "443"], Env(("DIFENN_IP", "10.44.1.214"), ("DIFENN_PORT", "51820")));
+        Assert.Equal(("10.44.1.214", 51820), (o.BackendHost, o.BackendPort));
+    }
+
+    [Fact]
+    public void Parse_ListenFromEnvironment()
+    {
+        var o = RelayArguments.Parse(["--backend", "wg.example.test:51820"], Env(("DIFENN_RELAY_LISTEN", "51820, 443")));
+        Assert.Equal(2, o.Listen.Count);
+        Assert.Equal("wg.example.test", o.BackendHost);
+    }
+
+    [Theory]
+    [InlineData("--listen", "70000", "--backend", "1.2.3.4:5")]
+    [InlineData("--listen", "51820")]
+    [InlineData("--backend", "1.2.3.4:5")]
+    [InlineData("--listen", "51820", "--backend", "1.2.3.4")]
+    [InlineData("--listen", "51820", "--backend", "1.2.3.4:5", "--bogus")]
+    [InlineData("--listen", "51820", "--listen", "51820", "--backend", "1.2.3.4:5")]
+    [InlineData("--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-key", "abc")]
+    [InlineData("--listen", "51820", "--backend", "1.2.3.4:5", "--idle-timeout", "0")]
+    public void Parse_BadInput_ArgumentException(params string[] args)
+    {
+        Assert.Throws<ArgumentException>(() => RelayArguments.Parse(args, Env()));
+    }
+}
