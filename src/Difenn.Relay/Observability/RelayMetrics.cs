@@ -113,6 +113,12 @@ internal sealed class RelayMetrics
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"send_failed\"}} {Interlocked.Read(ref _backendSendErrors)}\n");
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"unreachable\"}} {Unreachable}\n");
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"reply_send_failed\"}} {Interlocked.Read(ref _replySendErrors)}\n");
+        // Process health: the hot path must not allocate, so allocation is a first-class signal.
+        Family("difenn_relay_allocated_bytes_total", "counter", "Bytes allocated on the managed heap by the whole process.");
+        sb.Append($"difenn_relay_allocated_bytes_total {GC.GetTotalAllocatedBytes(precise: true)}\n");
+        Family("difenn_relay_gc_collections_total", "counter", "Garbage collections, by generation.");
+        for (var g = 0; g <= GC.MaxGeneration; g++)
+            sb.Append($"difenn_relay_gc_collections_total{{generation=\"{g}\"}} {GC.CollectionCount(g)}\n");
         return sb.ToString();
     }
 

@@ -168,7 +168,7 @@ internal sealed class RelayEngine : IAsyncDisposable
             int n;
             try
             {
-                n = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from);
+                n = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, from);
             }
             catch (ObjectDisposedException)
             {
@@ -282,7 +282,7 @@ internal sealed class RelayEngine : IAsyncDisposable
                 int n;
                 try
                 {
-                    n = await upstream.ReceiveAsync(buffer, SocketFlags.None);
+                    n = await upstream.ReceiveAsync(buffer.AsMemory(), SocketFlags.None); // Memory overload: ValueTask, no allocation
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && !session.IsClosed)
                 {

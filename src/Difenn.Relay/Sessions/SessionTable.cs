@@ -11,6 +11,7 @@ internal sealed class SessionTable
 {
     private readonly Dictionary<SocketAddress, Session> _sessions = [];
     private readonly Lock _lock = new();
+    private static readonly List<Session> NoSessions = [];
 
     /// <summary>Number of sessions.</summary>
     public int Count
@@ -31,13 +32,14 @@ internal sealed class SessionTable
     }
 
     /// <summary>Removes and returns the sessions idle for longer than <paramref name="idle"/> at <paramref name="now"/>.</summary>
-    public List<Session> RemoveIdle(long now, TimeSpan idle, TimeProvider time)
+    public IReadOnlyList<Session> RemoveIdle(long now, TimeSpan idle, TimeProvider time)
     {
-        var expired = new List<Session>();
+        List<Session>? expired = null; // allocated only when something expires: the sweeper runs every second
         lock (_lock)
         {
             foreach (var s in _sessions.Values)
-                if (time.GetElapsedTime(s.LastActivity, now) > idle) expired.Add(s);
+                if (time.GetElapsedTime(s.LastActivity, now) > idle) (expired ??= []).Add(s);
+            if (expired is null) return NoSessions;
             foreach (var s in expired) _sessions.Remove(s.Client);
         }
         return expired;

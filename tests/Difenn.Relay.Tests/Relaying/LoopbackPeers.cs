@@ -34,7 +34,7 @@ internal sealed class EchoBackend : IDisposable
             int n;
             try
             {
-                n = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from);
+                n = await _socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, from);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
             {
