@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Benchmark: difenn-relay vs socat (the runbook's relay) vs kernel DNAT vs no relay, same run, same machine.
+# Three network namespaces client ⇄ hub ⇄ server; all traffic stays inside them. Needs root, iperf3, sockperf,
+# socat, wireguard-go, wg, iptables, python3. Takes about 3 minutes. Prints a markdown table; ratios to DNAT.
+#   sudo bash tests/Difenn.Relay.Benchmarks/run.sh [ROUNDS]   (default 1 round; medians over rounds)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROUNDS=${1:-1}
+DUR=${DUR:-5}
+RELAY=${DIFENN_RELAY_BINARY:-../../artifacts/relay/difenn-relay}
+if [ ! -x "$RELAY" ]; then
+  echo "building the AOT relay..." >&2
+  dotnet publish ../../src/Difenn.Relay -c Release -r linux-x64 -p:PublishAot=true -o ../../artifacts/relay -v quiet -nologo >&2
+  RELAY=../../artifacts/relay/difenn-relay
+fi
+RELAY=$(readlink -f "$RELAY")
+S=$RANDOM; C=bc$S; H=bh$S; V=bs$S
+cleanup() { for n in $C $H $V; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; ip netns del $n 2>/dev/null || true; done; }
+trap cleanup EXIT
+for n in $C $H $V; do ip netns add $n; ip -n $n link set lo up; done
+ip link add c$S netns $C type veth peer name h$S netns $H
+ip link add g$S netns $H type veth peer name s$S netns $V
+ip -n $C addr add 10.9.1.1/24 dev c$S; ip -n $H addr add 10.9.1.2/24 dev h$S
+ip -n $H addr add 10.9.2.1/24 dev g$S; ip -n $V addr add 10.9.2.2/24 dev s$S
+for l in "$C c$S" "$H h$S" "$H g$S" "$V s$S"; do set -- $l; ip -n $1 link set $2 up; done
+ip -n $C route add 10.9.2.0/24 via 10.9.1.2; ip -n $V route add 10.9.1.0/24 via 10.9.2.1
+ip netns exec $H sysctl -qw net.ipv4.ip_forward=1
+in() { ip netns exec "$@"; }
+
+HUBPID=""
+start_mode() { # mode port any-udp|wg
+  local mode=$1 port=$2 kind=$3
+  case $mode in
+    dnat)   in $H iptables -t nat -A PREROUTING -p udp --dport $port -j DNAT --to-destination 10.9.2.2:$port ;;
+    socat)  in $H socat UDP-LISTEN:$port,fork,reuseaddr UDP:10.9.2.2:$port & HUBPID=$! ;;
+    difenn) if [ "$kind" = wg ]; then extra="--server-public-key $(cat $TMP/server.pub)"; else extra="--any-udp"; fi
+            in $H "$RELAY" --listen $port --backend 10.9.2.2:$port --metrics off --max-sessions 4096 --new-sessions-per-second 1000 $extra 2>/dev/null & HUBPID=$! ;;
+  esac
+  sleep 0.5
+}
+stop_mode() {
+  in $H iptables -t nat -F PREROUTING
+  in $H iptables -t nat -F POSTROUTING
+  [ -n "$HUBPID" ] && { pkill -9 -P $HUBPID 2>/dev/null || true; kill -9 $HUBPID 2>/dev/null || true; wait $HUBPID 2>/dev/null || true; }
+  pkill -9 -f "UDP-LISTEN:" 2>/dev/null || true
+  HUBPID=""
+}
+target() { [ "$1" = none ] && echo 10.9.2.2 || echo 10.9.1.2; }
+
+TMP=$(mktemp -d); trap 'cleanup; rm -rf $TMP' EXIT
+wg genkey > $TMP/server.key; wg pubkey < $TMP/server.key > $TMP/server.pub
+wg genkey > $TMP/client.key; wg pubkey < $TMP/client.key > $TMP/client.pub
+chmod 600 $TMP/*.key
+# iperf3's TCP control connection always goes straight to the server (kernel DNAT of TCP on the hub).
+in $H iptables -t nat -A OUTPUT -p tcp -j ACCEPT
+
+raw_udp() { # mode → delivered Mbit/s
+  local mode=$1 t; t=$(target $mode)
+  start_mode $mode 5201 any
+  in $H iptables -t nat -I PREROUTING -p tcp --dport 5201 -j DNAT --to-destination 10.9.2.2:5201
+  in $V iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local j; j=$(in $C iperf3 -c $t -p 5201 -u -b 0 -l 1420 -t $DUR -J 2>/dev/null || true)
+  wait $sp 2>/dev/null || true
+  stop_mode
+  python3 -c 'import json,sys
+try:
+  e=json.loads(sys.stdin.read())["end"]["sum"]; print("%.0f"%(e["bits_per_second"]*(1-e["lost_percent"]/100)/1e6))
+except Exception: print("0")' <<<"$j"
+}
+
+rtt() { # mode → "p50 p99" µs
+  local mode=$1 t; t=$(target $mode)
+  start_mode $mode 11111 any
+  in $V sockperf server -i 10.9.2.2 -p 11111 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local out; out=$(in $C sockperf ping-pong -i $t -p 11111 -m 64 -t $DUR --full-rtt 2>&1 || true)
+  kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
+  stop_mode
+  local p50 p99
+  p50=$(grep -E "percentile 50.000" <<<"$out" | awk '{print $NF}')
+  p99=$(grep -E "percentile 99.000" <<<"$out" | awk '{print $NF}')
+  echo "${p50:-0} ${p99:-0}"
+}
+
+wg_tcp() { # mode → Mbit/s of TCP through a wireguard-go tunnel
+  local mode=$1 t; t=$(target $mode)
+  start_mode $mode 51820 wg
+  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 in $V wireguard-go wgs$S >/dev/null 2>&1
+  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 in $C wireguard-go wgc$S >/dev/null 2>&1
+  in $V wg set wgs$S private-key $TMP/server.key listen-port 51820 peer "$(cat $TMP/client.pub)" allowed-ips 10.201.0.2/32
+  in $C wg set wgc$S private-key $TMP/client.key peer "$(cat $TMP/server.pub)" allowed-ips 10.201.0.0/24 endpoint $t:51820 persistent-keepalive 1
+  in $V ip addr add 10.201.0.1/24 dev wgs$S; in $V ip link set wgs$S up
+  in $C ip addr add 10.201.0.2/24 dev wgc$S; in $C ip link set wgc$S up
+  in $C ping -c 3 -W 2 10.201.0.1 >/dev/null 2>&1 || true
+  in $V iperf3 -s -1 -B 10.201.0.1 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local j; j=$(in $C iperf3 -c 10.201.0.1 -t $DUR -J 2>/dev/null || true)
+  wait $sp 2>/dev/null || true
+  in $V ip link del wgs$S 2>/dev/null || true; in $C ip link del wgc$S 2>/dev/null || true
+  stop_mode
+  python3 -c 'import json,sys
+try: print("%.0f"%(json.loads(sys.stdin.read())["end"]["sum_received"]["bits_per_second"]/1e6))
+except Exception: print("0")' <<<"$j"
+}
+
+clients() { # mode → "answered crossed processes rssMB"
+  local mode=$1 t; t=$(target $mode)
+  start_mode $mode 7777 any
+  in $V python3 echo.py 10.9.2.2 7777 & local ep=$!; sleep 0.5
+  local j; j=$(in $C python3 clients.py $t 7777 200)
+  local procs=0 rss=0
+  case $mode in
+    socat)  procs=$(pgrep -c -f "UDP-LISTEN:7777" || true); rss=$(ps -o rss= -p "$(pgrep -d, -f 'UDP-LISTEN:7777')" 2>/dev/null | awk '{s+=$1} END{print s+0}') ;;
+    difenn) procs=1; rss=$(ps -o rss= -p $HUBPID | awk '{print $1+0}') ;;
+  esac
+  kill $ep 2>/dev/null; wait $ep 2>/dev/null || true
+  stop_mode
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["answered"], d["crossed"], sys.argv[2], "%.0f"%(int(sys.argv[3])/1024))' "$j" "$procs" "$rss"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+declare -A R
+for mode in none dnat socat difenn; do
+  for r in $(seq $ROUNDS); do
+    echo "[$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode)
+    echo "[$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode)
+    echo "[$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode)
+    echo "[$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
+  done
+done
+col() { local mode=$1 key=$2 field=$3; for r in $(seq $ROUNDS); do echo "${R[$mode,$key,$r]}" | awk -v f=$field '{print $f}'; done | median; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f'%(a/b) if b else '-')" "$1" "$2"; }
+echo
+echo "Benchmark ($(nproc) cores, $(date -u +%Y-%m-%d), medians of $ROUNDS round(s), ${DUR}s each; ratio to kernel DNAT in brackets)"
+echo
+echo "| | no relay | kernel DNAT | socat | difenn-relay |"
+echo "|---|---|---|---|---|"
+line="| raw UDP 1420 B, unlimited: delivered Mbit/s |"
+for m in none dnat socat difenn; do v=$(col $m udp 1); line+=" $v ($(ratio $v $(col dnat udp 1))) |"; done; echo "$line"
+line="| round trip p50 / p99 µs, 64 B |"
+for m in none dnat socat difenn; do a=$(col $m rtt 1); b=$(col $m rtt 2); line+=" $a / $b ($(ratio $b $(col dnat rtt 2))) |"; done; echo "$line"
+line="| WireGuard tunnel (wireguard-go), TCP Mbit/s |"
+for m in none dnat socat difenn; do v=$(col $m wg 1); line+=" $v ($(ratio $v $(col dnat wg 1))) |"; done; echo "$line"
+line="| 200 clients at once: answered / crossed |"
+for m in none dnat socat difenn; do line+=" $(col $m cl 1) / $(col $m cl 2) |"; done; echo "$line"
+line="| relay processes / RSS MB (200 clients) |"
+for m in none dnat socat difenn; do line+=" $(col $m cl 3) / $(col $m cl 4) |"; done; echo "$line"
