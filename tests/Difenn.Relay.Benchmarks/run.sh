@@ -25,24 +25,25 @@ ip -n $H addr add 10.9.2.1/24 dev g$S; ip -n $V addr add 10.9.2.2/24 dev s$S
 for l in "$C c$S" "$H h$S" "$H g$S" "$V s$S"; do set -- $l; ip -n $1 link set $2 up; done
 ip -n $C route add 10.9.2.0/24 via 10.9.1.2; ip -n $V route add 10.9.1.0/24 via 10.9.2.1
 ip netns exec $H sysctl -qw net.ipv4.ip_forward=1
-in() { ip netns exec "$@"; }
+nsx() { ip netns exec "$@"; }
 
 HUBPID=""
 start_mode() { # mode port any-udp|wg
   local mode=$1 port=$2 kind=$3
   case $mode in
-    dnat)   in $H iptables -t nat -A PREROUTING -p udp --dport $port -j DNAT --to-destination 10.9.2.2:$port ;;
-    socat)  in $H socat UDP-LISTEN:$port,fork,reuseaddr UDP:10.9.2.2:$port & HUBPID=$! ;;
+    dnat)   nsx $H iptables -t nat -A PREROUTING -p udp --dport $port -j DNAT --to-destination 10.9.2.2:$port ;;
+    socat)  ip netns exec $H socat UDP-LISTEN:$port,fork,reuseaddr UDP:10.9.2.2:$port >/dev/null 2>&1 & HUBPID=$! ;;
     difenn) if [ "$kind" = wg ]; then extra="--server-public-key $(cat $TMP/server.pub)"; else extra="--any-udp"; fi
-            in $H "$RELAY" --listen $port --backend 10.9.2.2:$port --metrics off --max-sessions 4096 --new-sessions-per-second 1000 $extra 2>/dev/null & HUBPID=$! ;;
+            ip netns exec $H "$RELAY" --listen $port --backend 10.9.2.2:$port --metrics off --max-sessions 4096 --new-sessions-per-second 1000 $extra >/dev/null 2>&1 & HUBPID=$! ;;
   esac
   sleep 0.5
 }
 stop_mode() {
-  in $H iptables -t nat -F PREROUTING
-  in $H iptables -t nat -F POSTROUTING
+  nsx $H iptables -t nat -F PREROUTING
+  nsx $H iptables -t nat -F POSTROUTING
   [ -n "$HUBPID" ] && { pkill -9 -P $HUBPID 2>/dev/null || true; kill -9 $HUBPID 2>/dev/null || true; wait $HUBPID 2>/dev/null || true; }
-  pkill -9 -f "UDP-LISTEN:" 2>/dev/null || true
+  # Everything a step started in the hub and server namespaces goes (relays, socat children, echo/iperf servers).
+  for n in $H $V; do ip netns pids $n | xargs -r kill -9 2>/dev/null || true; done
   HUBPID=""
 }
 target() { [ "$1" = none ] && echo 10.9.2.2 || echo 10.9.1.2; }
@@ -52,15 +53,15 @@ wg genkey > $TMP/server.key; wg pubkey < $TMP/server.key > $TMP/server.pub
 wg genkey > $TMP/client.key; wg pubkey < $TMP/client.key > $TMP/client.pub
 chmod 600 $TMP/*.key
 # iperf3's TCP control connection always goes straight to the server (kernel DNAT of TCP on the hub).
-in $H iptables -t nat -A OUTPUT -p tcp -j ACCEPT
+nsx $H iptables -t nat -A OUTPUT -p tcp -j ACCEPT
 
 raw_udp() { # mode → delivered Mbit/s
   local mode=$1 t; t=$(target $mode)
   start_mode $mode 5201 any
-  in $H iptables -t nat -I PREROUTING -p tcp --dport 5201 -j DNAT --to-destination 10.9.2.2:5201
-  in $V iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local sp=$!; sleep 0.5
-  local j; j=$(in $C iperf3 -c $t -p 5201 -u -b 0 -l 1420 -t $DUR -J 2>/dev/null || true)
-  wait $sp 2>/dev/null || true
+  nsx $H iptables -t nat -I PREROUTING -p tcp --dport 5201 -j DNAT --to-destination 10.9.2.2:5201
+  ip netns exec $V iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local j; j=$(nsx $C iperf3 -c $t -p 5201 -u -b 0 -l 1420 -t $DUR -J 2>/dev/null || true)
+  kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
   stop_mode
   python3 -c 'import json,sys
 try:
@@ -71,8 +72,8 @@ except Exception: print("0")' <<<"$j"
 rtt() { # mode → "p50 p99" µs
   local mode=$1 t; t=$(target $mode)
   start_mode $mode 11111 any
-  in $V sockperf server -i 10.9.2.2 -p 11111 >/dev/null 2>&1 & local sp=$!; sleep 0.5
-  local out; out=$(in $C sockperf ping-pong -i $t -p 11111 -m 64 -t $DUR --full-rtt 2>&1 || true)
+  ip netns exec $V sockperf server -i 10.9.2.2 -p 11111 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local out; out=$(nsx $C sockperf ping-pong -i $t -p 11111 -m 64 -t $DUR --full-rtt 2>&1 || true)
   kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
   stop_mode
   local p50 p99
@@ -84,17 +85,17 @@ rtt() { # mode → "p50 p99" µs
 wg_tcp() { # mode → Mbit/s of TCP through a wireguard-go tunnel
   local mode=$1 t; t=$(target $mode)
   start_mode $mode 51820 wg
-  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 in $V wireguard-go wgs$S >/dev/null 2>&1
-  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 in $C wireguard-go wgc$S >/dev/null 2>&1
-  in $V wg set wgs$S private-key $TMP/server.key listen-port 51820 peer "$(cat $TMP/client.pub)" allowed-ips 10.201.0.2/32
-  in $C wg set wgc$S private-key $TMP/client.key peer "$(cat $TMP/server.pub)" allowed-ips 10.201.0.0/24 endpoint $t:51820 persistent-keepalive 1
-  in $V ip addr add 10.201.0.1/24 dev wgs$S; in $V ip link set wgs$S up
-  in $C ip addr add 10.201.0.2/24 dev wgc$S; in $C ip link set wgc$S up
-  in $C ping -c 3 -W 2 10.201.0.1 >/dev/null 2>&1 || true
-  in $V iperf3 -s -1 -B 10.201.0.1 >/dev/null 2>&1 & local sp=$!; sleep 0.5
-  local j; j=$(in $C iperf3 -c 10.201.0.1 -t $DUR -J 2>/dev/null || true)
-  wait $sp 2>/dev/null || true
-  in $V ip link del wgs$S 2>/dev/null || true; in $C ip link del wgc$S 2>/dev/null || true
+  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 nsx $V wireguard-go wgs$S >/dev/null 2>&1
+  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 nsx $C wireguard-go wgc$S >/dev/null 2>&1
+  nsx $V wg set wgs$S private-key $TMP/server.key listen-port 51820 peer "$(cat $TMP/client.pub)" allowed-ips 10.201.0.2/32
+  nsx $C wg set wgc$S private-key $TMP/client.key peer "$(cat $TMP/server.pub)" allowed-ips 10.201.0.0/24 endpoint $t:51820 persistent-keepalive 1
+  nsx $V ip addr add 10.201.0.1/24 dev wgs$S; nsx $V ip link set wgs$S up
+  nsx $C ip addr add 10.201.0.2/24 dev wgc$S; nsx $C ip link set wgc$S up
+  nsx $C ping -c 3 -W 2 10.201.0.1 >/dev/null 2>&1 || true
+  ip netns exec $V iperf3 -s -1 -B 10.201.0.1 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  local j; j=$(nsx $C iperf3 -c 10.201.0.1 -t $DUR -J 2>/dev/null || true)
+  kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
+  nsx $V ip link del wgs$S 2>/dev/null || true; nsx $C ip link del wgc$S 2>/dev/null || true
   stop_mode
   python3 -c 'import json,sys
 try: print("%.0f"%(json.loads(sys.stdin.read())["end"]["sum_received"]["bits_per_second"]/1e6))
@@ -104,8 +105,8 @@ except Exception: print("0")' <<<"$j"
 clients() { # mode → "answered crossed processes rssMB"
   local mode=$1 t; t=$(target $mode)
   start_mode $mode 7777 any
-  in $V python3 echo.py 10.9.2.2 7777 & local ep=$!; sleep 0.5
-  local j; j=$(in $C python3 clients.py $t 7777 200)
+  ip netns exec $V python3 echo.py 10.9.2.2 7777 >/dev/null 2>&1 & local ep=$!; sleep 0.5
+  local j; j=$(nsx $C python3 clients.py $t 7777 200)
   local procs=0 rss=0
   case $mode in
     socat)  procs=$(pgrep -c -f "UDP-LISTEN:7777" || true); rss=$(ps -o rss= -p "$(pgrep -d, -f 'UDP-LISTEN:7777')" 2>/dev/null | awk '{s+=$1} END{print s+0}') ;;
@@ -118,12 +119,12 @@ clients() { # mode → "answered crossed processes rssMB"
 
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 declare -A R
-for mode in none dnat socat difenn; do
+for mode in ${MODES:-none dnat socat difenn}; do
   for r in $(seq $ROUNDS); do
-    echo "[$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode)
-    echo "[$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode)
-    echo "[$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode)
-    echo "[$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
+    echo "$(date +%T) [$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode)
+    echo "$(date +%T) [$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode)
+    echo "$(date +%T) [$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode)
+    echo "$(date +%T) [$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
   done
 done
 col() { local mode=$1 key=$2 field=$3; for r in $(seq $ROUNDS); do echo "${R[$mode,$key,$r]}" | awk -v f=$field '{print $f}'; done | median; }
