@@ -1,0 +1,24 @@
+namespace Difenn.Operations.Remote;
+
+/// <summary>How <see cref="SshRemoteShell"/> connects.</summary>
+public sealed record SshOptions
+{
+    /// <summary>Private key files to authenticate with, tried in order (default: whichever of
+    /// <c>~/.ssh/id_ed25519</c>, <c>id_ecdsa</c>, <c>id_rsa</c> exist). Passphrase-protected keys are not supported.</summary>
+    public IReadOnlyList<string> IdentityFiles { get; init; } = DefaultIdentityFiles();
+
+    /// <summary>The known_hosts file (default <c>~/.ssh/known_hosts</c>); hosts with pinned keys in the stack ignore it.</summary>
+    public string KnownHostsPath { get; init; } = Path.Combine(Home, ".ssh", "known_hosts");
+
+    /// <summary>Time allowed to connect and authenticate (default 10 s).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time allowed for one remote script (default 5 minutes: a rollback-armed apply waits on the router).</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    private static string Home => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    /// <summary>The default identity files that exist.</summary>
+    public static IReadOnlyList<string> DefaultIdentityFiles() =>
+        new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(Home, ".ssh", n)).Where(File.Exists).ToList();
+}

@@ -1,0 +1,120 @@
+using System.Net.Sockets;
+using System.Text;
+using Difenn.Topology.Desired;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace Difenn.Operations.Remote;
+
+/// <summary>
+/// <see cref="IRemoteShell"/> over SSH (SSH.NET): one connection a host (user, address, port), reused for every
+/// script to it; host keys checked by <see cref="HostKeyPolicy"/> before authenticating; public-key
+/// authentication only. Scripts go on the session's stdin.
+/// </summary>
+/// <param name="options">Identity files, timeouts.</param>
+/// <param name="hostKeys">Which host keys are trusted.</param>
+public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) : IRemoteShell
+{
+    private readonly Dictionary<(string, int, string), SshClient> _clients = [];
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+
+    /// <inheritdoc />
+    public async Task<RemoteResult> RunAsync(string hostName, HostConnection connection, string script, CancellationToken cancellationToken = default)
+    {
+        var client = await ConnectAsync(hostName, connection, cancellationToken);
+        using var command = client.CreateCommand(connection.ShellCommand);
+        command.CommandTimeout = options.CommandTimeout;
+        try
+        {
+            var execution = command.ExecuteAsync(cancellationToken);
+            await using (var input = command.CreateInputStream())
+                await input.WriteAsync(Encoding.UTF8.GetBytes(script), cancellationToken);
+            await execution;
+        }
+        catch (SshConnectionException ex)
+        {
+            Forget(connection);
+            throw new HostUnreachableException(hostName, $"{hostName}: the SSH connection to {connection.Host}:{connection.Port} broke: {ex.Message}", ex);
+        }
+        catch (SshOperationTimeoutException)
+        {
+            throw new HostUnreachableException(hostName, $"{hostName}: no answer within {options.CommandTimeout.TotalSeconds:0} s");
+        }
+        return new RemoteResult(command.ExitStatus ?? -1, command.Result, command.Error);
+    }
+
+    private async Task<SshClient> ConnectAsync(string hostName, HostConnection c, CancellationToken ct)
+    {
+        var key = (c.Host, c.Port, c.User);
+        await _connectLock.WaitAsync(ct);
+        try
+        {
+            if (_clients.TryGetValue(key, out var existing) && existing.IsConnected) return existing;
+            var client = new SshClient(new ConnectionInfo(c.Host, c.Port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName)))
+            {
+                Timeout = options.ConnectTimeout,
+            });
+            string? refusal = null;
+            client.HostKeyReceived += (_, e) =>
+            {
+                refusal = hostKeys.Check(c.Host, c.Port, c.HostKeys, e.HostKeyName, e.HostKey);
+                e.CanTrust = refusal is null;
+            };
+            try
+            {
+                await client.ConnectAsync(ct);
+            }
+            catch (Exception ex) when (ex is SshException or SocketException or TimeoutException or ProxyException)
+            {
+                client.Dispose();
+                var where = $"{c.User}@{c.Host}:{c.Port}";
+                throw new HostUnreachableException(hostName, refusal is not null ? $"{hostName}: refused {where}: {refusal}" : ex switch
+                {
+                    SshAuthenticationException => $"{hostName}: authentication as {where} failed with {string.Join(", ", options.IdentityFiles)}: {ex.Message}",
+                    SocketException se => $"{hostName}: cannot connect to {where}: {se.Message}",
+                    SshOperationTimeoutException or TimeoutException => $"{hostName}: no SSH answer from {where} within {options.ConnectTimeout.TotalSeconds:0} s",
+                    _ => $"{hostName}: SSH to {where} failed: {ex.Message}",
+                }, ex);
+            }
+            _clients[key] = client;
+            return client;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private IPrivateKeySource[] LoadKeys(string hostName)
+    {
+        if (options.IdentityFiles.Count == 0)
+            throw new HostUnreachableException(hostName, $"{hostName}: no SSH identity: none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa exists; pass --identity FILE");
+        var keys = new List<IPrivateKeySource>();
+        foreach (var path in options.IdentityFiles)
+        {
+            try
+            {
+                keys.Add(new PrivateKeyFile(path));
+            }
+            catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new HostUnreachableException(hostName, $"identity file {path} cannot be used: {ex.Message} (passphrase-protected keys are not supported)", ex);
+            }
+        }
+        return [.. keys];
+    }
+
+    private void Forget(HostConnection c)
+    {
+        if (_clients.Remove((c.Host, c.Port, c.User), out var client)) client.Dispose();
+    }
+
+    /// <summary>Closes every connection.</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var c in _clients.Values) c.Dispose();
+        _clients.Clear();
+        _connectLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
