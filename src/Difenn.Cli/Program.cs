@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Difenn.Cli.Config;
+using Difenn.Cli.Drift;
 using Difenn.Cli.Infrastructure;
 using Difenn.Cli.Keys;
 using Difenn.Cli.Plan;
@@ -19,10 +20,12 @@ public static class Program
               difenn keys generate --out server.key
               difenn config check /etc/wireguard/wg0.conf
               difenn plan --stack prod
+              difenn drift --stack prod
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(ConfigCommand.Create(console));
         root.Subcommands.Add(PlanCommand.Create(console));
+        root.Subcommands.Add(DriftCommand.Create(console));
         return root;
     }
 

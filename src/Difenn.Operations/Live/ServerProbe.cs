@@ -46,7 +46,7 @@ public static class ServerProbe
         var stat = s.GetValueOrDefault("file", "").Trim().Split(' ');
         if (stat.Length == 2)
         {
-            var parsed = WgQuickParser.Parse(s.GetValueOrDefault("file-content", ""), path);
+            var parsed = WgQuickParser.ParseWithoutKeys(s.GetValueOrDefault("file-content", ""), path);
             var derived = s.GetValueOrDefault("file-public-key", "").Trim();
             file = new LiveConfigFile(stat[0], stat[1], derived.Length == 44 ? derived : null, parsed.Config,
                 parsed.Diagnostics.Where(d => d.Severity == Difenn.WireGuard.Validation.DiagnosticSeverity.Error).Select(d => d.ToString()).ToList());

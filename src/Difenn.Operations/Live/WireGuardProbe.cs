@@ -8,7 +8,7 @@ namespace Difenn.Operations.Live;
 /// <param name="Dump">The dump with the private and preshared keys blanked out on the host (the public key in its
 /// first line is the one <c>wg</c> derives from the live private key), or null when the interface does not exist.</param>
 /// <param name="PeersWithPresharedKey">Public keys (base64) of peers that have a preshared key.</param>
-/// <param name="Addresses">The interface's IP addresses in CIDR form (<c>ip addr</c>).</param>
+/// <param name="Addresses">The interface's global IP addresses in CIDR form (<c>ip addr</c>; link-local ones are the kernel's, not ours).</param>
 public sealed record LiveInterface(bool Exists, WgDump? Dump, IReadOnlySet<string> PeersWithPresharedKey, IReadOnlyList<string> Addresses);
 
 /// <summary>
@@ -24,7 +24,7 @@ public static class WireGuardProbe
         + ScriptSections.Begin("psk")
         + $"wg show {Sh.Quote(iface)} preshared-keys 2>/dev/null | awk -F'\\t' '$2!=\"(none)\"{{print $1}}'\n"
         + ScriptSections.Begin("addr")
-        + $"ip -o addr show dev {Sh.Quote(iface)} 2>/dev/null | awk '{{print $4}}'\n";
+        + $"ip -o addr show dev {Sh.Quote(iface)} scope global 2>/dev/null | awk '{{print $4}}'\n";
 
     /// <summary>Reads the fragment's sections.</summary>
     public static LiveInterface Parse(IReadOnlyDictionary<string, string> sections)

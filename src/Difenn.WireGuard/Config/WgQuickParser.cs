@@ -23,16 +23,24 @@ public sealed record WgQuickParseResult(WgQuickConfig? Config, IReadOnlyList<Dia
 public static class WgQuickParser
 {
     /// <summary>Parses <paramref name="text"/>; <paramref name="fileName"/> is used in diagnostics.</summary>
-    public static WgQuickParseResult Parse(string text, string fileName)
+    public static WgQuickParseResult Parse(string text, string fileName) => Parse(text, fileName, keysRemoved: false);
+
+    /// <summary>
+    /// Parses a file whose <c>PrivateKey</c> and <c>PresharedKey</c> lines were removed on its host before it was read
+    /// (drift detection never moves a secret): a missing PrivateKey is then expected, not an error.
+    /// </summary>
+    public static WgQuickParseResult ParseWithoutKeys(string text, string fileName) => Parse(text, fileName, keysRemoved: true);
+
+    private static WgQuickParseResult Parse(string text, string fileName, bool keysRemoved)
     {
-        var state = new ParseState(fileName);
+        var state = new ParseState(fileName, keysRemoved);
         var lines = text.Replace("\r\n", "\n").Split('\n');
         for (var n = 0; n < lines.Length; n++)
             state.ReadLine(lines[n], n + 1);
         return state.Finish();
     }
 
-    private sealed class ParseState(string file)
+    private sealed class ParseState(string file, bool keysRemoved)
     {
         private readonly List<Diagnostic> _diags = [];
         private readonly InterfaceBuilder _iface = new();
@@ -191,7 +199,7 @@ public static class WgQuickParser
 
             var config = new WgQuickConfig(_iface.Build(), _peers.Where(p => p.PublicKey is not null).Select(p => p.Build()).ToList());
             var lines = new SourceLines(_interfaceLine, _iface.Lines, _peers.Where(p => p.PublicKey is not null).Select(p => (p.HeaderLine, (IReadOnlyDictionary<string, int>)p.Lines)).ToList());
-            _diags.AddRange(WgQuickValidator.Validate(config, file, lines));
+            _diags.AddRange(WgQuickValidator.Validate(config, file, lines).Where(d => !(keysRemoved && d.Field == "Interface.PrivateKey")));
             var ordered = _diags.OrderBy(d => d.Line).ToList();
             return new WgQuickParseResult(ordered.Any(d => d.Severity == DiagnosticSeverity.Error) ? null : config, ordered);
         }

@@ -23,7 +23,7 @@ public sealed class OpenWrtRouter : IDisposable
         File.WriteAllText(Path.Combine(Root, "upper/config/network"), InitialNetwork);
         File.WriteAllText(Path.Combine(Root, "upper/init.d/network"), "#!/bin/sh\n# FAKE netifd init script: records the call.\necho \"$*\" >> /etc/.fake-netifd.log\n");
         File.SetUnixFileMode(Path.Combine(Root, "upper/init.d/network"), (UnixFileMode)0b111_101_101);
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Scripts", "Fakes", "uci"), Path.Combine(Root, "bin", "uci"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fakes", "uci"), Path.Combine(Root, "bin", "uci"));
         File.SetUnixFileMode(Path.Combine(Root, "bin", "uci"), (UnixFileMode)0b111_101_101);
     }
 

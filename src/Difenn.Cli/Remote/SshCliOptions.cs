@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Difenn.Operations.Remote;
+
+namespace Difenn.Cli.Remote;
+
+/// <summary>The options of every command that reaches hosts over SSH.</summary>
+public sealed class SshCliOptions
+{
+    /// <summary><c>--identity FILE</c> (repeatable; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist).</summary>
+    public Option<FileInfo[]> Identity { get; } = new("--identity", "-i")
+    {
+        Description = "SSH private key file to log in with (repeatable). Default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, whichever exist. Passphrase-protected keys are not supported.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary><c>--known-hosts FILE</c> (default ~/.ssh/known_hosts).</summary>
+    public Option<FileInfo?> KnownHosts { get; } = new("--known-hosts") { Description = "known_hosts file used to verify hosts without ssh.hostKeys in the stack. Default: ~/.ssh/known_hosts. Unknown hosts are refused, never trusted on first use." };
+
+    /// <summary><c>--connect-timeout SECONDS</c> (default 10).</summary>
+    public Option<int> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds to wait for each host's SSH server (default 10).", DefaultValueFactory = _ => 10 };
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Identity);
+        command.Options.Add(KnownHosts);
+        command.Options.Add(ConnectTimeout);
+    }
+
+    /// <summary>The remote shell the options describe.</summary>
+    public SshRemoteShell CreateShell(ParseResult r)
+    {
+        var defaults = new SshOptions();
+        var identities = r.GetValue(Identity) is { Length: > 0 } given ? given.Select(f => f.FullName).ToList() : defaults.IdentityFiles;
+        var knownHosts = r.GetValue(KnownHosts)?.FullName ?? defaults.KnownHostsPath;
+        var options = defaults with { IdentityFiles = identities, KnownHostsPath = knownHosts, ConnectTimeout = TimeSpan.FromSeconds(Math.Max(1, r.GetValue(ConnectTimeout))) };
+        return new SshRemoteShell(options, new HostKeyPolicy(Operations.Remote.KnownHosts.Load(knownHosts)));
+    }
+}

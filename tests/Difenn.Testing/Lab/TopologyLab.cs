@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using Difenn.Operations.Remote;
+using Difenn.Testing.Network;
+using Difenn.Testing.Processes;
+using Difenn.Testing.Ssh;
+using Difenn.Topology.Desired;
+using Difenn.Topology.Loading;
+using Difenn.Topology.Model;
+using Difenn.Topology.Secrets;
+using Difenn.WireGuard.Keys;
+
+namespace Difenn.Testing.Lab;
+
+/// <summary>
+/// The whole topology in network namespaces, deployed from its stack file by the project's own rendered scripts:
+/// <list type="bullet">
+/// <item>hub2: real sshd, real <c>ufw</c> (its /etc an overlay), the real difenn-relay binary on 51820 and 443, and a
+/// FAKE docker CLI (no Docker engine here) whose containers are a JSON file;</item>
+/// <item>px3: real sshd with a FAKE <c>pct</c> whose <c>pct exec 2914 --</c> enters the container;</item>
+/// <item>CT2914: a namespace with its own /etc/wireguard, /run/wireguard and /root (as an LXC container has),
+/// <c>wg-quick</c> + <c>wireguard-go</c>, and a FAKE <c>systemctl</c> (no systemd here);</item>
+/// <item>the XE300: real sshd reachable only through the tunnel, a real wireguard-go interface, and FAKE OpenWrt
+/// <c>uci</c> and netifd (which applies uci to that interface as netifd would).</item>
+/// </list>
+/// The router reaches CT2914 only through the relay; the test machine reaches hub2 and px3 through socat
+/// forwarders on 127.0.0.1, and nothing of the machine's own configuration is touched.
+/// </summary>
+public sealed class TopologyLab : IAsyncDisposable
+{
+    private readonly List<Process> _relays = [];
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private TopologyLab(string root) => Root = root;
+
+    public string Root { get; }
+    public NetworkNamespace HubNs { get; private set; } = null!;
+    public NetworkNamespace Px3Ns { get; private set; } = null!;
+    public NetworkNamespace CtNs { get; private set; } = null!;
+    public NetworkNamespace RouterNs { get; private set; } = null!;
+    public SshServer Hub { get; private set; } = null!;
+    public SshServer Px3 { get; private set; } = null!;
+    public SshServer Router { get; private set; } = null!;
+    public SshClientKey OperatorKey { get; private set; } = null!;
+    public string KnownHostsPath => Path.Combine(Root, "known_hosts");
+    public string StackPath => Path.Combine(Root, "lab.yaml");
+    public string SecretsDir => Path.Combine(Root, "secrets");
+    public WireGuardPrivateKey ServerKey { get; private set; } = WireGuardPrivateKey.Generate();
+    public WireGuardPrivateKey RouterKey { get; private set; } = WireGuardPrivateKey.Generate();
+    public string HubDir => Path.Combine(Root, "hub");
+    public string Px3Dir => Path.Combine(Root, "px3");
+    public string CtDir => Path.Combine(Root, "ct");
+    public string RouterDir => Path.Combine(Root, "router");
+
+    /// <summary>Secrets as the CLI reads them (<c>--secrets-dir</c>): the current keys in 0600 files.</summary>
+    public ISecretSource Secrets => new DirectorySecretSource(SecretsDir);
+
+    public static async Task<TopologyLab> StartAsync(int rollbackSeconds = 30)
+    {
+        LabRequirements.RequireRoot();
+        var lab = new TopologyLab(Directory.CreateTempSubdirectory("dfn-lab-").FullName);
+        try
+        {
+            await lab.BuildAsync(rollbackSeconds);
+            return lab;
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task BuildAsync(int rollbackSeconds)
+    {
+        foreach (var d in new[] { "hub/upper/default", "hub/work", "hub/opt", "hub/bin", "px3/bin", "ct/etc", "ct/run", "ct/root/.ssh", "ct/bin",
+                     "router/upper/config", "router/upper/init.d", "router/work", "router/run", "router/bin", "secrets", "operator" })
+            Directory.CreateDirectory(Path.Combine(Root, d));
+        Directory.CreateDirectory("/run/wireguard"); // bind-mount target only
+        OperatorKey = await SshClientKey.GenerateAsync(Path.Combine(Root, "operator"));
+        var ctKey = await SshClientKey.GenerateAsync(Path.Combine(CtDir, "root", ".ssh"));
+
+        HubNs = await Own(NetworkNamespace.CreateAsync("hub"));
+        Px3Ns = await Own(NetworkNamespace.CreateAsync("px3"));
+        CtNs = await Own(NetworkNamespace.CreateAsync("ct"));
+        RouterNs = await Own(NetworkNamespace.CreateAsync("xe"));
+        await VethPair.ConnectAsync(RouterNs, LabStack.RouterUplink + "/24", HubNs, LabStack.HubFront + "/24");
+        await VethPair.ConnectAsync(HubNs, LabStack.HubBack + "/24", CtNs, LabStack.Container + "/24");
+
+        // hub2: ufw's /etc is an overlay; no sysctl or module loading from inside a test namespace.
+        File.WriteAllText(Path.Combine(HubDir, "upper/default/ufw"), File.ReadAllText("/etc/default/ufw")
+            .Replace("IPT_SYSCTL=/etc/ufw/sysctl.conf", "IPT_SYSCTL=/dev/null").Replace("IPT_MODULES=\"nf_conntrack_ftp nf_nat_ftp nf_conntrack_netbios_ns\"", "IPT_MODULES=\"\""));
+        CopyFake("docker", Path.Combine(HubDir, "bin"));
+        Hub = await Own(SshServer.StartAsync(HubNs, Path.Combine(HubDir, "sshd"), [OperatorKey], SearchPath($"{HubDir}/bin"),
+            $"mount -t overlay overlay -o lowerdir=/etc,upperdir={HubDir}/upper,workdir={HubDir}/work /etc && mount --bind {HubDir}/opt /opt"));
+        await Hub.ForwardFromLoopbackAsync();
+
+        // px3: pct exec enters CT2914.
+        WriteExecutable(Path.Combine(Px3Dir, "bin", "pct"), FakePct());
+        Px3 = await Own(SshServer.StartAsync(Px3Ns, Path.Combine(Px3Dir, "sshd"), [OperatorKey], SearchPath($"{Px3Dir}/bin")));
+        await Px3.ForwardFromLoopbackAsync();
+
+        // CT2914: a systemctl that remembers what is enabled.
+        WriteExecutable(Path.Combine(CtDir, "bin", "systemctl"), $"""
+            #!/bin/sh
+            # FAKE systemctl (no systemd in a test namespace): enable/disable/is-enabled on marker files, as systemd reports them.
+            mkdir -p {CtDir}/enabled
+            echo "$*" >> {CtDir}/systemctl.log
+            case "$1" in
+              enable) touch "{CtDir}/enabled/$2" ;;
+              disable) rm -f "{CtDir}/enabled/$2" ;;
+              is-enabled) if [ -e "{CtDir}/enabled/$2" ]; then echo enabled; else echo disabled; exit 1; fi ;;
+            esac
+
+            """);
+
+        // XE300: OpenWrt's /etc (overlay) with a LAN section, fake uci and netifd; sshd only reachable through the tunnel.
+        File.WriteAllText(Path.Combine(RouterDir, "upper/config/network"), "package network\n\nconfig interface 'lan'\n\toption proto 'static'\n\toption ipaddr '192.168.8.1'\n\n");
+        CopyFake("netifd", Path.Combine(RouterDir, "upper/init.d"), "network");
+        CopyFake("uci", Path.Combine(RouterDir, "bin"));
+        Router = await Own(SshServer.StartAsync(RouterNs, Path.Combine(RouterDir, "sshd"), [ctKey], SearchPath($"{RouterDir}/bin"),
+            $"mount -t overlay overlay -o lowerdir=/etc,upperdir={RouterDir}/upper,workdir={RouterDir}/work /etc && mount --bind {RouterDir}/run /run/wireguard"));
+        File.WriteAllText(Path.Combine(CtDir, "root/.ssh/known_hosts"), $"10.200.0.2 {Router.HostKeyLine}\n");
+
+        File.WriteAllText(KnownHostsPath, $"[127.0.0.1]:{Px3.LoopbackPort} {Px3.HostKeyLine}\n");
+        File.WriteAllText(StackPath, LabStack.Yaml(Hub.LoopbackPort, Hub.HostKeyLine, Px3.LoopbackPort, ServerKey.PublicKey, RouterKey.PublicKey, rollbackSeconds));
+        WriteSecrets();
+    }
+
+    /// <summary>Deploys the stack as `pulumi up` would, with the desired state's own scripts, then waits for the tunnel.</summary>
+    public async Task DeployAsync()
+    {
+        // The runbook's hub: ufw active with another service's rule, the socat containers running.
+        (await Hub.ConsoleAsync("set -e\nufw allow 22/tcp comment 'SSH (not ours)' >/dev/null\nufw --force enable >/dev/null\n", environment: Env(HubDir)))
+            .EnsureSuccess("hub ufw enable");
+        File.WriteAllText(Path.Combine(HubDir, "docker-state.json"), LegacyContainers());
+
+        var state = Desired();
+        var secrets = new DictionarySecretSource(new Dictionary<string, string> { ["serverPrivateKey"] = ServerKey.RevealBase64(), ["xe300PrivateKey"] = RouterKey.RevealBase64() });
+        await using var shell = Shell();
+        foreach (var host in state.Hosts.Where(h => h.Role != "openwrt-peer"))
+            foreach (var c in host.Commands)
+                (await shell.RunAsync(host.Name, host.Connection, c.Create.Reveal(secrets))).EnsureSuccess(host.Name, c.Name);
+        StartRelays(state.Host("hub2"));
+
+        // The router is configured at its console (as the runbook did by hand): the tunnel does not exist yet.
+        (await Router.ConsoleAsync("wireguard-go wg_difenn", environment: Env(RouterDir))).EnsureSuccess("wireguard-go wg_difenn");
+        var router = state.Hosts.Single(h => h.Role == "openwrt-peer");
+        (await Router.ConsoleAsync(router.Commands.Single().Create.Reveal(secrets), environment: Env(RouterDir))).EnsureSuccess("router apply");
+        await WaitForHandshakeAsync(TimeSpan.FromSeconds(20));
+    }
+
+    public Stack Stack()
+    {
+        var load = StackLoader.Load(StackPath);
+        return load.Stack ?? throw new InvalidOperationException("lab stack invalid:\n" + string.Join("\n", load.Diagnostics));
+    }
+
+    public DesiredState Desired() => DesiredStateBuilder.Build(Stack());
+
+    public SshRemoteShell Shell() => new(new SshOptions { IdentityFiles = [OperatorKey.PrivateKeyPath], KnownHostsPath = KnownHostsPath, ConnectTimeout = TimeSpan.FromSeconds(5) },
+        new HostKeyPolicy(KnownHosts.Load(KnownHostsPath)));
+
+    /// <summary>The CLI arguments that point a stack command at this lab.</summary>
+    public string[] CliArgs => ["--stack-file", StackPath, "--identity", OperatorKey.PrivateKeyPath, "--known-hosts", KnownHostsPath, "--secrets-dir", SecretsDir];
+
+    /// <summary>Runs a script inside CT2914 (its console, not over SSH).</summary>
+    public Task<ProcessResult> ContainerAsync(string script) =>
+        ProcessRunner.RunAsync("ip", ["netns", "exec", CtNs.Name, "unshare", "--mount", "sh", "-c", $"{ContainerMounts} && exec sh -s"], script,
+            environment: Env(CtDir));
+
+    /// <summary>Waits until the server has a handshake with the router newer than <paramref name="after"/>.</summary>
+    public async Task<bool> WaitForHandshakeAsync(TimeSpan timeout, DateTimeOffset? after = null)
+    {
+        var since = (after ?? DateTimeOffset.UnixEpoch).ToUnixTimeSeconds();
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var r = await ContainerAsync("wg show wg0 latest-handshakes");
+            if (r.ExitCode == 0 && r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Any(l => long.TryParse(l.Split('\t')[^1], out var t) && t > since))
+                return true;
+            await Task.Delay(250);
+        }
+        return false;
+    }
+
+    /// <summary>Replaces the secrets the CLI will read.</summary>
+    public void WriteSecrets()
+    {
+        WriteSecret("serverPrivateKey", ServerKey.RevealBase64());
+        WriteSecret("xe300PrivateKey", RouterKey.RevealBase64());
+    }
+
+    private void WriteSecret(string name, string value)
+    {
+        var path = System.IO.Path.Combine(SecretsDir, name);
+        File.Delete(path);
+        using var fs = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+        fs.Write(System.Text.Encoding.ASCII.GetBytes(value + "\n"));
+    }
+
+    private void StartRelays(HostState hub)
+    {
+        var binary = RelayBinary();
+        foreach (var c in hub.Containers)
+        {
+            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in (string[])["netns", "exec", HubNs.Name, binary, .. c.Command]) psi.ArgumentList.Add(a);
+            var p = Process.Start(psi)!;
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            _relays.Add(p);
+        }
+    }
+
+    /// <summary>The Native AOT relay (DIFENN_RELAY_BINARY, as .ci/test sets it, or artifacts/relay/difenn-relay).</summary>
+    public static string RelayBinary()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("DIFENN_RELAY_BINARY");
+        if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = System.IO.Path.Combine(dir.FullName, "artifacts", "relay", "difenn-relay");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new InvalidOperationException("the lab runs the real difenn-relay binary: run .ci/test, or publish it to artifacts/relay (see .ci/test) or set DIFENN_RELAY_BINARY");
+    }
+
+    private string ContainerMounts => $"mount --bind {CtDir}/etc /etc/wireguard && mount --bind {CtDir}/run /run/wireguard && mount --bind {CtDir}/root /root";
+
+    private string FakePct() => $$"""
+        #!/bin/sh
+        # FAKE pct (Proxmox's container tool; no Proxmox here), for tests only. `pct exec 2914 -- CMD...` runs CMD inside the
+        # lab's CT2914 as LXC would: its network namespace, its own /etc/wireguard, /run/wireguard and /root, its PATH.
+        # A file {{Px3Dir}}/pct-locked makes it fail as Proxmox does for a locked container (to test failure paths).
+        if [ "$1" != exec ]; then echo "fake pct: only 'pct exec ID -- CMD' is supported" >&2; exit 2; fi
+        if [ "$2" != 2914 ]; then echo "Configuration file 'nodes/px3/lxc/$2.conf' does not exist" >&2; exit 2; fi
+        if [ -e {{Px3Dir}}/pct-locked ]; then echo "CT 2914 is locked (backup)" >&2; exit 2; fi
+        shift 2
+        [ "$1" = "--" ] && shift
+        exec ip netns exec {{CtNs.Name}} unshare --mount --propagation private sh -c '{{ContainerMounts}} && exec "$@"' pct \
+          env PATH={{CtDir}}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+          WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 "$@"
+
+        """;
+
+    private static string LegacyContainers() => """
+        [
+         {"Name": "/charliehub_difenn_relay", "Config": {"Image": "alpine/socat@sha256:0000", "Cmd": ["UDP-LISTEN:51820,fork,reuseaddr", "UDP:10.44.1.214:51820"], "Labels": {"com.docker.compose.project": "charliehub"}},
+          "State": {"Running": true, "Status": "running"}, "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "host"}},
+         {"Name": "/charliehub_difenn_relay_443", "Config": {"Image": "alpine/socat@sha256:0000", "Cmd": ["UDP-LISTEN:443,fork,reuseaddr", "UDP:10.44.1.214:51820"], "Labels": {"com.docker.compose.project": "charliehub"}},
+          "State": {"Running": true, "Status": "running"}, "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "host"}},
+         {"Name": "/charliehub_traefik", "Config": {"Image": "traefik:v3", "Cmd": [], "Labels": {"com.docker.compose.project": "charliehub"}},
+          "State": {"Running": true, "Status": "running"}, "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "bridge"}}
+        ]
+        """;
+
+    private static string SearchPath(string bin) => $"{bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private static Dictionary<string, string> Env(string dir) => new()
+    {
+        ["PATH"] = SearchPath($"{dir}/bin"),
+        ["WG_QUICK_USERSPACE_IMPLEMENTATION"] = "wireguard-go",
+        ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1",
+    };
+
+    private static void CopyFake(string name, string dir, string? as_ = null)
+    {
+        var target = System.IO.Path.Combine(dir, as_ ?? name);
+        File.Copy(System.IO.Path.Combine(AppContext.BaseDirectory, "Fakes", name), target, overwrite: true);
+        File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
+    }
+
+    private static void WriteExecutable(string path, string content)
+    {
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+    }
+
+    private async Task<T> Own<T>(Task<T> create) where T : IAsyncDisposable
+    {
+        var item = await create;
+        _owned.Add(item);
+        return item;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in _relays)
+        {
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { }
+        }
+        for (var i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync();
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+    }
+}
