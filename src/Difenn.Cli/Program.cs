@@ -4,6 +4,7 @@ using Difenn.Cli.Drift;
 using Difenn.Cli.Infrastructure;
 using Difenn.Cli.Keys;
 using Difenn.Cli.Plan;
+using Difenn.Cli.Rotate;
 
 namespace Difenn.Cli;
 
@@ -21,11 +22,13 @@ public static class Program
               difenn config check /etc/wireguard/wg0.conf
               difenn plan --stack prod
               difenn drift --stack prod
+              difenn rotate server --stack prod --dry-run
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(ConfigCommand.Create(console));
         root.Subcommands.Add(PlanCommand.Create(console));
         root.Subcommands.Add(DriftCommand.Create(console));
+        root.Subcommands.Add(RotateCommand.Create(console));
         return root;
     }
 

@@ -6,7 +6,7 @@ namespace Difenn.Relay.Configuration;
 /// <summary>
 /// Parses the command line, with environment variables as fallbacks so a compose file can configure the relay:
 /// DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP + DIFENN_PORT (the runbook's names) or DIFENN_RELAY_BACKEND,
-/// DIFENN_SERVER_PUBLIC_KEY, DIFENN_RELAY_METRICS.
+/// DIFENN_SERVER_PUBLIC_KEY (comma-separated), DIFENN_RELAY_METRICS.
 /// </summary>
 public static class RelayArguments
 {
@@ -25,7 +25,7 @@ public static class RelayArguments
           --listen L               UDP address to listen on: 51820, 0.0.0.0:443, [::]:443 (repeatable)
           --backend HOST:PORT      where datagrams go (address or DNS name, re-resolved every --resolve-interval)
           --server-public-key K    base64 public key of the WireGuard server: only handshake initiations with a
-                                   valid MAC1 may open a session
+                                   valid MAC1 may open a session (repeatable: old and new key during a rotation)
           --any-udp                relay any UDP, not only WireGuard messages (default: WireGuard only)
           --idle-timeout SECONDS   close sessions idle this long (default 180)
           --max-sessions N         session cap (default 1024)
@@ -35,7 +35,7 @@ public static class RelayArguments
           -h, --help               this text
 
         Environment (used when the option is absent): DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP and
-        DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY,
+        DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY (comma-separated),
         DIFENN_RELAY_METRICS.
 
         Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure (e.g. port in use), 2 usage error.
@@ -49,7 +49,8 @@ public static class RelayArguments
     public static RelayOptions Parse(IReadOnlyList<string> args, Func<string, string?> env)
     {
         var listen = new List<IPEndPoint>();
-        string? backend = null, key = null, metrics = null;
+        string? backend = null, metrics = null;
+        var keys = new List<string>();
         int? idle = null, max = null, rate = null, resolve = null;
         var anyUdp = false;
         for (var i = 0; i < args.Count; i++)
@@ -60,7 +61,7 @@ public static class RelayArguments
             {
                 case "--listen": listen.Add(ParseListen(Value())); break;
                 case "--backend": backend = Value(); break;
-                case "--server-public-key": key = Value(); break;
+                case "--server-public-key": keys.Add(Value()); break;
                 case "--any-udp": anyUdp = true; break;
                 case "--idle-timeout": idle = Int(a, Value(), 1, 86400); break;
                 case "--max-sessions": max = Int(a, Value(), 1, 1_000_000); break;
@@ -82,16 +83,17 @@ public static class RelayArguments
         if (backend is null) throw new ArgumentException("give --backend HOST:PORT (or DIFENN_IP and DIFENN_PORT)");
         var (host, port) = ParseHostPort(backend);
 
-        key ??= env("DIFENN_SERVER_PUBLIC_KEY");
-        byte[]? keyBytes = null;
-        if (!string.IsNullOrEmpty(key))
+        if (keys.Count == 0 && env("DIFENN_SERVER_PUBLIC_KEY") is { Length: > 0 } fromEnv)
+            keys.AddRange(fromEnv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var keyBytes = new List<byte[]>();
+        foreach (var key in keys)
         {
-            keyBytes = new byte[33];
-            if (!Convert.TryFromBase64String(key, keyBytes, out var n) || n != 32)
+            var bytes = new byte[33];
+            if (!Convert.TryFromBase64String(key, bytes, out var n) || n != 32)
                 throw new ArgumentException("--server-public-key must be a base64 WireGuard public key (44 characters)");
-            keyBytes = keyBytes[..32];
+            keyBytes.Add(bytes[..32]);
         }
-        if (keyBytes is not null && anyUdp) throw new ArgumentException("--server-public-key checks WireGuard handshakes; it cannot be combined with --any-udp");
+        if (keyBytes.Count > 0 && anyUdp) throw new ArgumentException("--server-public-key checks WireGuard handshakes; it cannot be combined with --any-udp");
 
         metrics ??= env("DIFENN_RELAY_METRICS");
         IPEndPoint? metricsEp = new(IPAddress.Loopback, 9480);
@@ -104,7 +106,7 @@ public static class RelayArguments
             Listen = listen,
             BackendHost = host,
             BackendPort = port,
-            ServerPublicKey = keyBytes,
+            ServerPublicKeys = keyBytes,
             WireGuardOnly = !anyUdp,
             Metrics = metricsEp,
         };

@@ -26,8 +26,11 @@ public sealed record RelayOptions
     /// <summary>Drop datagrams that are not WireGuard messages. Default true (<c>--any-udp</c> turns it off).</summary>
     public bool WireGuardOnly { get; init; } = true;
 
-    /// <summary>The server's public key (32 bytes): when set, only an initiation with a valid MAC1 opens a session. Default none.</summary>
-    public byte[]? ServerPublicKey { get; init; }
+    /// <summary>
+    /// The server's public keys (32 bytes each): when any is set, only an initiation whose MAC1 is valid for one of them
+    /// opens a session. Usually one; two while the server's key is being rotated (old and new). Default none.
+    /// </summary>
+    public IReadOnlyList<byte[]> ServerPublicKeys { get; init; } = [];
 
     /// <summary>Where Prometheus metrics and /healthz are served. Default 127.0.0.1:9480; null disables.</summary>
     public IPEndPoint? Metrics { get; init; } = new(IPAddress.Loopback, 9480);

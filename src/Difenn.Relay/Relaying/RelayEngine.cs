@@ -38,7 +38,7 @@ internal sealed class RelayEngine : IAsyncDisposable
         _options = options;
         _time = time;
         _log = logger;
-        _classifier = new WireGuardClassifier(options.ServerPublicKey);
+        _classifier = new WireGuardClassifier(options.ServerPublicKeys);
         _rateLimiter = new SourceRateLimiter(options.NewSessionsPerSecondPerSource, time);
         Metrics = new RelayMetrics(options.Listen.Select(l => l.ToString()).ToList()) { ActiveSessions = () => ActiveSessions };
     }

@@ -23,7 +23,7 @@ public enum PacketKind
 
 /// <summary>
 /// Classifies datagrams by WireGuard's wire format (type byte, three zero bytes, fixed sizes) and, given the
-/// server's public key, checks a handshake initiation's MAC1 — which only someone knowing that public key can
+/// server's public key (or keys, during a rotation), checks a handshake initiation's MAC1 — which only someone knowing that public key can
 /// compute — so junk and floods never reach the backend nor open sessions. Allocation-free.
 /// </summary>
 internal sealed class WireGuardClassifier
@@ -31,23 +31,35 @@ internal sealed class WireGuardClassifier
     /// <summary>Size of a handshake initiation.</summary>
     public const int InitiationSize = 148;
 
-    private readonly byte[]? _mac1Key;
+    private readonly byte[][] _mac1Keys;
 
     /// <summary>Creates a classifier; with <paramref name="serverPublicKey"/> (32 bytes) initiations' MAC1 is verified.</summary>
     public WireGuardClassifier(ReadOnlySpan<byte> serverPublicKey)
+        : this(serverPublicKey.IsEmpty ? [] : [serverPublicKey.ToArray()])
     {
-        if (serverPublicKey.IsEmpty) return;
-        if (serverPublicKey.Length != 32) throw new ArgumentException("a WireGuard public key is 32 bytes", nameof(serverPublicKey));
-        // mac1 key = BLAKE2s-256("mac1----" || responder public key), as in wireguard-go device/cookie.go.
+    }
+
+    /// <summary>
+    /// Creates a classifier that accepts an initiation whose MAC1 is valid for any of <paramref name="serverPublicKeys"/>
+    /// (old and new key while the server's key is rotated); none: MAC1 is not checked.
+    /// </summary>
+    public WireGuardClassifier(IReadOnlyList<byte[]> serverPublicKeys)
+    {
+        _mac1Keys = new byte[serverPublicKeys.Count][];
         Span<byte> input = stackalloc byte[40];
-        "mac1----"u8.CopyTo(input);
-        serverPublicKey.CopyTo(input[8..]);
-        _mac1Key = new byte[32];
-        Blake2s.Hash([], input, _mac1Key);
+        for (var i = 0; i < serverPublicKeys.Count; i++)
+        {
+            if (serverPublicKeys[i].Length != 32) throw new ArgumentException("a WireGuard public key is 32 bytes", nameof(serverPublicKeys));
+            // mac1 key = BLAKE2s-256("mac1----" || responder public key), as in wireguard-go device/cookie.go.
+            "mac1----"u8.CopyTo(input);
+            serverPublicKeys[i].CopyTo(input[8..]);
+            _mac1Keys[i] = new byte[32];
+            Blake2s.Hash([], input, _mac1Keys[i]);
+        }
     }
 
     /// <summary>True when initiations are checked against the server's key.</summary>
-    public bool VerifiesMac1 => _mac1Key is not null;
+    public bool VerifiesMac1 => _mac1Keys.Length > 0;
 
     /// <summary>Classifies <paramref name="packet"/> by type and size.</summary>
     public static PacketKind Classify(ReadOnlySpan<byte> packet)
@@ -69,12 +81,17 @@ internal sealed class WireGuardClassifier
     /// </summary>
     public bool HasValidMac1(ReadOnlySpan<byte> initiation)
     {
-        if (_mac1Key is null) return true;
+        if (_mac1Keys.Length == 0) return true;
         if (initiation.Length != InitiationSize) return false;
         // MAC1 covers every byte before it; it is followed by MAC2 (the last 32 bytes are MAC1 ‖ MAC2).
         var macOffset = initiation.Length - 32;
         Span<byte> mac = stackalloc byte[16];
-        Blake2s.Hash(_mac1Key, initiation[..macOffset], mac);
-        return CryptographicOperations.FixedTimeEquals(mac, initiation.Slice(macOffset, 16));
+        var valid = false;
+        foreach (var key in _mac1Keys)
+        {
+            Blake2s.Hash(key, initiation[..macOffset], mac);
+            valid |= CryptographicOperations.FixedTimeEquals(mac, initiation.Slice(macOffset, 16));
+        }
+        return valid;
     }
 }

@@ -38,9 +38,10 @@ internal static class OpenWrtRenderer
             $"uci network.{ow.Interface} + peer, commit and reload with a {ow.RollbackSeconds}s rollback timer",
             create, delete, [$"{ServerRenderer.HostName(stack)}-{stack.Server.Interface}"]);
 
-        // Only CT2914 reaches the router (its AllowedIPs hold the server's VPN address only), so ssh from there.
+        // Only CT2914 reaches the router (its AllowedIPs hold the server's VPN address only), so ssh from there;
+        // ConnectTimeout: with the tunnel down, fail in seconds rather than after TCP's two minutes.
         var px = stack.Proxmox;
-        var sshHops = $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
+        var sshHops = $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
         var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} -- {sshHops}");
         var wg = new WireGuardInterfaceSpec(ow.Interface, $"{peer.Address}/{stack.Server.Address.PrefixLength}", null, peer.PublicKey.ToBase64(),
             [new WireGuardPeerSpec("server", stack.Server.PublicKey.ToBase64(), peer.AllowedIPs.Select(a => a.ToString()).ToList(), peer.Keepalive, $"{peer.Endpoint.Host}:{peer.Endpoint.Port}", peer.PresharedKey is not null)]);
@@ -76,8 +77,10 @@ internal static class OpenWrtRenderer
             /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
           fi ) </dev/null >/dev/null 2>&1 &
-        /etc/init.d/network reload
-        echo "applied; rollback armed for {{rollbackSeconds}}s"
+        # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
+        # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
+        ( trap '' HUP; sleep 2; /etc/init.d/network reload ) </dev/null >/dev/null 2>&1 &
+        echo "applied; reload in 2s; rollback armed for {{rollbackSeconds}}s"
 
         """;
 }

@@ -31,6 +31,16 @@ public class RelayArgumentsTests
         Assert.Equal("wg.example.test", o.BackendHost);
     }
 
+    [Fact]
+    public void Parse_ServerPublicKeyTwice_BothKeptForARotation()
+    {
+        var (a, b) = (Convert.ToBase64String(new byte[32]), Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray()));
+        var o = RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-key", a, "--server-public-key", b], Env());
+        Assert.Equal([a, b], o.ServerPublicKeys.Select(Convert.ToBase64String));
+        var fromEnv = RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5"], Env(("DIFENN_SERVER_PUBLIC_KEY", $"{a},{b}")));
+        Assert.Equal(2, fromEnv.ServerPublicKeys.Count);
+    }
+
     [Theory]
     [InlineData("--listen", "70000", "--backend", "1.2.3.4:5")]
     [InlineData("--listen", "51820")]

@@ -116,7 +116,7 @@ public class RelayEngineTests
     {
         using var backend = new EchoBackend();
         var serverKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        await using var relay = await StartAsync(backend, configure: o => o with { ServerPublicKey = serverKey });
+        await using var relay = await StartAsync(backend, configure: o => o with { ServerPublicKeys = [serverKey] });
         using var client = new UdpClientSocket();
         var ep = relay.LocalEndPoints[0];
         client.Send(Packets.Transport(1), ep);           // data without a session

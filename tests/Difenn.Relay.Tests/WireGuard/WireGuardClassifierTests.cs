@@ -41,7 +41,8 @@ public class WireGuardClassifierTests
     [Fact]
     public void HasValidMac1_NoServerKey_AlwaysTrue()
     {
-        Assert.True(new WireGuardClassifier([]).HasValidMac1(Message(1, 148)));
+        Assert.True(new WireGuardClassifier(ReadOnlySpan<byte>.Empty).HasValidMac1(Message(1, 148)));
+        Assert.True(new WireGuardClassifier(Array.Empty<byte[]>()).HasValidMac1(Message(1, 148)));
     }
 
     [Fact]
@@ -60,5 +61,30 @@ public class WireGuardClassifierTests
         Assert.False(new WireGuardClassifier(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).HasValidMac1(msg));
         msg[10] ^= 1;
         Assert.False(new WireGuardClassifier(server).HasValidMac1(msg));
+    }
+
+    [Fact]
+    public void HasValidMac1_TwoServerKeysDuringRotation_EitherAcceptedOthersRefused()
+    {
+        var oldKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var newKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var both = new WireGuardClassifier([oldKey, newKey]);
+        Assert.True(both.HasValidMac1(Initiation(oldKey)));
+        Assert.True(both.HasValidMac1(Initiation(newKey)));
+        Assert.False(both.HasValidMac1(Initiation(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+        Assert.False(new WireGuardClassifier(newKey).HasValidMac1(Initiation(oldKey)));
+    }
+
+    private static byte[] Initiation(byte[] serverKey)
+    {
+        var msg = System.Security.Cryptography.RandomNumberGenerator.GetBytes(148);
+        msg[0] = 1; msg[1] = msg[2] = msg[3] = 0;
+        Span<byte> keyInput = stackalloc byte[40];
+        "mac1----"u8.CopyTo(keyInput);
+        serverKey.CopyTo(keyInput[8..]);
+        var mac1Key = new byte[32];
+        Blake2s.Hash([], keyInput, mac1Key);
+        Blake2s.Hash(mac1Key, msg.AsSpan(0, 116), msg.AsSpan(116, 16));
+        return msg;
     }
 }

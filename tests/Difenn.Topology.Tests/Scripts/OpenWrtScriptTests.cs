@@ -54,6 +54,13 @@ public sealed class OpenWrtRouter : IDisposable
         return r.StdOut.Trim().Split('\n')[^1];
     }
 
+    /// <summary>Waits (up to 10 s) until netifd was asked to reload <paramref name="count"/> times: the script reloads in the background.</summary>
+    public async Task WaitForReloadsAsync(int count, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (Reloads.Length < count && DateTime.UtcNow < deadline) await Task.Delay(100);
+    }
+
     public void Dispose() => Directory.Delete(Root, recursive: true);
 
     public static (string Script, string Key) Xe300Script(int rollbackSeconds = 30)
@@ -74,7 +81,8 @@ public class OpenWrtScriptTests
         router.FakeHandshake(secondsAgo: 1);
         var (script, key) = OpenWrtRouter.Xe300Script();
 
-        Assert.Equal("applied; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
+        await router.WaitForReloadsAsync(1);
         var network = router.Network;
         Assert.Contains("config interface 'wg_difenn'", network);
         Assert.Contains($"option private_key '{key}'", network);
@@ -97,11 +105,10 @@ public class OpenWrtScriptTests
         using var router = new OpenWrtRouter();
         router.WriteBin("wg", "#!/bin/sh\n# FAKE wg: the new config never handshakes.\nexit 1\n");
         var (script, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 30);
-        Assert.Equal("applied; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
         Assert.Contains("wg_difenn", router.Network);
         // The rollback job outlives the ssh session; wait for it.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (router.Reloads.Length < 2 && DateTime.UtcNow < deadline) await Task.Delay(500);
+        await router.WaitForReloadsAsync(2, seconds: 60);
         Assert.Equal(["reload", "reload"], router.Reloads);
         Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
     }
@@ -124,7 +131,7 @@ public class OpenWrtRollbackNotNeededTests
         using var router = new OpenWrtRouter();
         router.FakeHandshake(secondsAgo: 2);
         var (script, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 30);
-        Assert.Equal("applied; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
         await Task.Delay(TimeSpan.FromSeconds(34));
         Assert.Equal(["reload"], router.Reloads);
         Assert.Contains("wg_difenn", router.Network);
