@@ -12,8 +12,9 @@ internal static class HubRenderer
 {
     public const string ProjectName = "difenn-relay";
 
-    public static HostState Render(Stack stack)
+    public static HostState Render(Stack stack, IReadOnlyList<Difenn.WireGuard.Keys.WireGuardPublicKey> alsoAccepts)
     {
+        var keyArgs = new[] { stack.Server.PublicKey }.Concat(alsoAccepts).SelectMany(k => new[] { "--server-public-key", k.ToBase64() }).ToList();
         var hub = stack.Hub;
         var relay = hub.Relay;
         var rules = relay.Listen.Select(l => new FirewallRule(l.Port, "udp", l.Comment)).ToList();
@@ -21,7 +22,7 @@ internal static class HubRenderer
             Name: $"difenn_relay_{l.Port}",
             Service: $"relay-{l.Port}",
             Image: relay.Image,
-            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), "--server-public-key", stack.Server.PublicKey.ToBase64(), "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}"],
+            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), .. keyArgs, "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}"],
             Restart: "unless-stopped",
             NetworkMode: "host",
             ListenPort: l.Port,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Difenn.Operations.Remote;
 using Difenn.Testing.Network;
 using Difenn.Testing.Processes;
@@ -14,8 +13,8 @@ namespace Difenn.Testing.Lab;
 /// <summary>
 /// The whole topology in network namespaces, deployed from its stack file by the project's own rendered scripts:
 /// <list type="bullet">
-/// <item>hub2: real sshd, real <c>ufw</c> (its /etc an overlay), the real difenn-relay binary on 51820 and 443, and a
-/// FAKE docker CLI (no Docker engine here) whose containers are a JSON file;</item>
+/// <item>hub2: real sshd, real <c>ufw</c> (its /etc an overlay), and a FAKE docker CLI (no Docker engine here) whose
+/// containers are a JSON file and which runs the relay image as the real difenn-relay binary on 51820 and 443;</item>
 /// <item>px3: real sshd with a FAKE <c>pct</c> whose <c>pct exec 2914 --</c> enters the container;</item>
 /// <item>CT2914: a namespace with its own /etc/wireguard, /run/wireguard and /root (as an LXC container has),
 /// <c>wg-quick</c> + <c>wireguard-go</c>, and a FAKE <c>systemctl</c> (no systemd here);</item>
@@ -27,7 +26,6 @@ namespace Difenn.Testing.Lab;
 /// </summary>
 public sealed class TopologyLab : IAsyncDisposable
 {
-    private readonly List<Process> _relays = [];
     private readonly List<IAsyncDisposable> _owned = [];
 
     private TopologyLab(string root) => Root = root;
@@ -133,6 +131,8 @@ public sealed class TopologyLab : IAsyncDisposable
         (await Hub.ConsoleAsync("set -e\nufw allow 22/tcp comment 'SSH (not ours)' >/dev/null\nufw --force enable >/dev/null\n", environment: Env(HubDir)))
             .EnsureSuccess("hub ufw enable");
         File.WriteAllText(Path.Combine(HubDir, "docker-state.json"), LegacyContainers());
+        // The fake engine runs the relay image as the real binary, in hub2's network namespace (host networking).
+        File.WriteAllText(Path.Combine(HubDir, "docker-images.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["difenn-relay:0.1.0"] = RelayBinary() }));
 
         var state = Desired();
         var secrets = new DictionarySecretSource(new Dictionary<string, string> { ["serverPrivateKey"] = ServerKey.RevealBase64(), ["xe300PrivateKey"] = RouterKey.RevealBase64() });
@@ -140,7 +140,6 @@ public sealed class TopologyLab : IAsyncDisposable
         foreach (var host in state.Hosts.Where(h => h.Role != "openwrt-peer"))
             foreach (var c in host.Commands)
                 (await shell.RunAsync(host.Name, host.Connection, c.Create.Reveal(secrets))).EnsureSuccess(host.Name, c.Name);
-        StartRelays(state.Host("hub2"));
 
         // The router is configured at its console (as the runbook did by hand): the tunnel does not exist yet.
         (await Router.ConsoleAsync("wireguard-go wg_difenn", environment: Env(RouterDir))).EnsureSuccess("wireguard-go wg_difenn");
@@ -196,20 +195,6 @@ public sealed class TopologyLab : IAsyncDisposable
         File.Delete(path);
         using var fs = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
         fs.Write(System.Text.Encoding.ASCII.GetBytes(value + "\n"));
-    }
-
-    private void StartRelays(HostState hub)
-    {
-        var binary = RelayBinary();
-        foreach (var c in hub.Containers)
-        {
-            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in (string[])["netns", "exec", HubNs.Name, binary, .. c.Command]) psi.ArgumentList.Add(a);
-            var p = Process.Start(psi)!;
-            p.BeginOutputReadLine();
-            p.BeginErrorReadLine();
-            _relays.Add(p);
-        }
     }
 
     /// <summary>The Native AOT relay (DIFENN_RELAY_BINARY, as .ci/test sets it, or artifacts/relay/difenn-relay).</summary>
@@ -285,11 +270,6 @@ public sealed class TopologyLab : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var p in _relays)
-        {
-            try { if (!p.HasExited) p.Kill(entireProcessTree: true); }
-            catch (InvalidOperationException) { }
-        }
         for (var i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync();
         try { Directory.Delete(Root, recursive: true); }
         catch (IOException) { }
