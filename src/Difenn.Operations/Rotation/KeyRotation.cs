@@ -38,9 +38,12 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         };
         steps.AddRange(plan.Routers.Select(r =>
             $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload (no handshake → it restores its previous config by itself)"));
+        if (plan.Target == RotationTarget.ServerKey)
+            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate); the routers are already retrying their handshake");
         steps.Add($"{server.Name}: write the new {server.Files[0].Path} and apply it live (wg syncconf)");
         steps.Add($"confirm on {server.Name} a new handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} before the rollback timer fires");
-        steps.Add($"success: commit '{plan.SecretName}'" + (plan.OldPublicKey is null ? "" : $", replace {plan.OldPublicKey} with the new public key in {plan.Before.SourceFile}"));
+        steps.Add($"success: commit '{plan.SecretName}'" + (plan.OldPublicKey is null ? "" : $", replace {plan.OldPublicKey} with the new public key in {plan.Before.SourceFile}")
+            + (plan.Target == RotationTarget.ServerKey ? " and list it under server.previousPublicKeys" : ""));
         steps.Add($"failure: put {server.Name} back on its current config, let the routers' timers restore theirs, confirm the old handshake, discard the staged secret");
         if (plan.UnmanagedPeers.Count > 0)
             steps.Add($"by hand afterwards: give {string.Join(", ", plan.UnmanagedPeers.Select(p => p.Name))} the new server public key");
@@ -82,7 +85,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         await store.StageAsync(plan.SecretName, plan.NewSecret, ct);
         Log($"staged the new '{plan.SecretName}' in {store.Description}");
 
-        // 3. Routers first, each armed with its rollback timer.
+        // 3. Routers first, each armed with its rollback timer, while the tunnel still works.
         var changed = new List<HostState>();
         foreach (var r in routers)
         {
@@ -103,17 +106,18 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
                 return Fail(plan, $"{r.Name} could not be changed; the server was not touched", [.. routerOutcomes, new(server.Name, "unchanged", false)], warnings);
             }
         }
-        var routersChanged = t0;
-        try
-        {
-            routersChanged = (await ServerHandshakesAsync(server, ct)).Now;
-        }
-        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
-        {
-            Log($"{server.Name}: could not read its clock ({ex.Message}); using the preflight's");
-        }
+        // Handshakes are compared on the server's clock. The routers reload 2 s after answering; once they have,
+        // only the new configuration can handshake.
+        await Task.Delay(RouterReloadDelay, ct);
+        var routersChanged = await ServerClockAsync(server, t0, ct);
 
-        // 4. The server, through px3.
+        // 4. A new server key: the relay's MAC1 gate must let the routers' initiations for the new key through, and
+        //    still those for the old key should the rotation fail and their timers restore the old config. The routers
+        //    already retry their handshake every 5 s, so the relay's restart costs nothing more.
+        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
+            warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
+
+        // 5. The server, through px3.
         string? serverError = null;
         try
         {
@@ -127,24 +131,17 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             Log($"{server.Name}: FAILED: {ex.Message}");
         }
 
-        // 5. Confirm the new handshake before the first router's timer would fire.
+        // 6. Confirm the new handshake before the first router's timer would fire.
         if (serverError is null)
         {
             var window = TimeSpan.FromSeconds(routers.Min(r => plan.After.Peers.Single(p => p.Name == r.Name).OpenWrt!.RollbackSeconds) - 5);
             Log($"waiting up to {window.TotalSeconds:0}s for a new handshake on {server.Name}");
-            string? confirmed = null;
-            try
-            {
-                confirmed = await WaitForHandshakesAsync(server, plan.After, routers, t0, window, ct);
-            }
-            catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
-            {
-                Log($"could not watch {server.Name}: {ex.Message}");
-            }
+            var confirmed = await TryWaitForHandshakesAsync(server, plan.After, routers, routersChanged, window, ct);
             if (confirmed is not null)
             {
                 await store.CommitAsync(plan.SecretName, ct);
-                if (stackFile is not null && plan.OldPublicKey is not null) StackFileEditor.ReplaceKey(stackFile, plan.OldPublicKey, plan.NewPublicKey!);
+                if (stackFile is not null && plan.Target == RotationTarget.ServerKey) StackFileEditor.RotateServerKey(stackFile, plan.OldPublicKey!, plan.NewPublicKey!);
+                else if (stackFile is not null && plan.OldPublicKey is not null) StackFileEditor.ReplaceKey(stackFile, plan.OldPublicKey, plan.NewPublicKey!);
                 Log($"confirmed: {confirmed}; committed '{plan.SecretName}'" + (stackFile is not null && plan.OldPublicKey is not null ? $", updated {stackFile}" : ""));
                 var ok = routers.Select(r => new HostOutcome(r.Name, "new config; handshake confirmed (its rollback timer stands down)", true)).ToList();
                 ok.Add(new(server.Name, $"new config live; {confirmed}", true));
@@ -164,20 +161,14 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             }
         }
 
-        // 6. Failure: the routers' timers restore their previous config; confirm the old handshake comes back.
+        // 7. Failure: the routers' timers restore their previous config; confirm the old handshake comes back.
         await store.DiscardAsync(plan.SecretName, ct);
+        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(before, "back on the old server key", ct) is { } undoError)
+            warnings.Add($"the relay on {plan.Before.Hub.Name} still accepts the new server key too ({undoError}); run pulumi up");
         Log($"discarded the staged '{plan.SecretName}'");
         var deadline = TimeSpan.FromSeconds(routers.Max(r => plan.Before.Peers.Single(p => p.Name == r.Name).OpenWrt!.RollbackSeconds)) + RollbackGrace;
         Log($"waiting up to {deadline.TotalSeconds:0}s for the routers' rollback timers and the old handshake");
-        string? back2 = null;
-        try
-        {
-            back2 = await WaitForHandshakesAsync(server, rollbackTarget, before.Hosts.Where(h => routers.Any(r => r.Name == h.Name)).ToList(), routersChanged, deadline, ct);
-        }
-        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
-        {
-            Log($"could not watch {server.Name}: {ex.Message}");
-        }
+        var back2 = await TryWaitForHandshakesAsync(server, rollbackTarget, before.Hosts.Where(h => routers.Any(r => r.Name == h.Name)).ToList(), routersChanged, deadline, ct);
         var outcomes = routers.Select(r => back2 is not null
             ? new HostOutcome(r.Name, "back on its previous config (restored by its rollback timer); handshake confirmed", false)
             : new HostOutcome(r.Name, "its rollback timer should have restored the previous config, but no handshake was seen; check it (difenn verify)", null)).ToList();
@@ -199,6 +190,42 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new RotationReport(plan.Target, plan.SecretName, false, plan.OldPublicKey, plan.NewPublicKey, hosts, warnings);
     }
 
+    /// <summary>How long after answering a router reloads its network (the apply script's 2 s, plus a margin; default 3 s).</summary>
+    public TimeSpan RouterReloadDelay { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Runs the hub's relay command of <paramref name="state"/>; returns null on success, else why it failed.</summary>
+    private async Task<string?> ApplyRelayAsync(DesiredState state, string what, CancellationToken ct)
+    {
+        var hub = state.Hosts.Single(h => h.Role == "hub");
+        var relay = hub.Commands.Single(c => c.Name == $"{hub.Name}-relay");
+        try
+        {
+            var result = await shell.RunAsync(hub.Name, hub.Connection, relay.Create.Reveal(secrets), ct);
+            result.EnsureSuccess(hub.Name, "restarting the relay");
+            Log($"{hub.Name}: relay {what}");
+            return null;
+        }
+        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
+        {
+            Log($"{hub.Name}: FAILED: {ex.Message}");
+            return ex.Message;
+        }
+    }
+
+    /// <summary><see cref="WaitForHandshakesAsync"/>, with a server that cannot be read counted as "not seen".</summary>
+    private async Task<string?> TryWaitForHandshakesAsync(HostState server, Stack stack, IReadOnlyList<HostState> routers, long since, TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            return await WaitForHandshakesAsync(server, stack, routers, since, timeout, ct);
+        }
+        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
+        {
+            Log($"could not watch {server.Name}: {ex.Message}");
+            return null;
+        }
+    }
+
     /// <summary>Polls until every router's peer on the server has a handshake newer than <paramref name="since"/> (server clock).</summary>
     private async Task<string?> WaitForHandshakesAsync(HostState server, Stack stack, IReadOnlyList<HostState> routers, long since, TimeSpan timeout, CancellationToken ct)
     {
@@ -212,6 +239,20 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             await Task.Delay(PollInterval, ct);
         }
         return null;
+    }
+
+    /// <summary>The server's clock now, or <paramref name="fallback"/> when it cannot be read.</summary>
+    private async Task<long> ServerClockAsync(HostState server, long fallback, CancellationToken ct)
+    {
+        try
+        {
+            return (await ServerHandshakesAsync(server, ct)).Now;
+        }
+        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
+        {
+            Log($"{server.Name}: could not read its clock ({ex.Message})");
+            return fallback;
+        }
     }
 
     /// <summary>The server's clock and latest handshake per peer public key (0 = never).</summary>

@@ -46,7 +46,8 @@ public sealed record RotationPlan(
             case RotationTarget.ServerKey:
             {
                 var key = WireGuardPrivateKey.Generate();
-                var after = stack with { Server = stack.Server with { PublicKey = key.PublicKey } };
+                // The old public key stays accepted by the relay's MAC1 gate, so the relay restarts once (see ServerSpec).
+                var after = stack with { Server = stack.Server with { PublicKey = key.PublicKey, PreviousPublicKeys = [stack.Server.PublicKey] } };
                 return new(target, stack, after, stack.Server.PrivateKey.Name, key.RevealBase64(), stack.Server.PublicKey.ToBase64(), key.PublicKey.ToBase64(),
                     routers, stack.Peers.Where(p => p.OpenWrt is null).ToList());
             }

@@ -9,12 +9,9 @@ namespace Difenn.Topology.Desired;
 public static class DesiredStateBuilder
 {
     /// <summary>Builds the desired state: hub, then server, then each managed peer; DNS independent.</summary>
-    /// <param name="stack">The validated stack.</param>
-    /// <param name="relayAlsoAccepts">Server public keys the relay accepts besides the stack's own: the old key while
-    /// the server's key is being rotated (default none).</param>
-    public static DesiredState Build(Stack stack, IReadOnlyList<Difenn.WireGuard.Keys.WireGuardPublicKey>? relayAlsoAccepts = null)
+    public static DesiredState Build(Stack stack)
     {
-        var hosts = new List<HostState> { HubRenderer.Render(stack, relayAlsoAccepts ?? []), ServerRenderer.Render(stack) };
+        var hosts = new List<HostState> { HubRenderer.Render(stack), ServerRenderer.Render(stack) };
         hosts.AddRange(stack.Peers.Where(p => p.OpenWrt is not null).Select(p => OpenWrtRenderer.Render(stack, p)));
         var dns = new DnsRecordSpec(stack.Dns.Zone, stack.Dns.Name, "A", stack.Dns.Address.ToString(), stack.Dns.Ttl, Proxied: false);
         return new DesiredState(stack.Name, dns, hosts);

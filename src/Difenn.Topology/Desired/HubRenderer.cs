@@ -12,9 +12,10 @@ internal static class HubRenderer
 {
     public const string ProjectName = "difenn-relay";
 
-    public static HostState Render(Stack stack, IReadOnlyList<Difenn.WireGuard.Keys.WireGuardPublicKey> alsoAccepts)
+    public static HostState Render(Stack stack)
     {
-        var keyArgs = new[] { stack.Server.PublicKey }.Concat(alsoAccepts).SelectMany(k => new[] { "--server-public-key", k.ToBase64() }).ToList();
+        // The relay's MAC1 gate accepts the server's key and the keys it had before its last rotation.
+        var keyArgs = new[] { stack.Server.PublicKey }.Concat(stack.Server.PreviousPublicKeys).Distinct().SelectMany(k => new[] { "--server-public-key", k.ToBase64() }).ToList();
         var hub = stack.Hub;
         var relay = hub.Relay;
         var rules = relay.Listen.Select(l => new FirewallRule(l.Port, "udp", l.Comment)).ToList();

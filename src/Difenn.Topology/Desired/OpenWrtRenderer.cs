@@ -67,7 +67,9 @@ internal static class OpenWrtRenderer
         cp /etc/config/network "$BACKUP"
         chmod 600 "$BACKUP"
         uci commit network
-        # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through.
+        # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
+        # change's timer still pending is cancelled: it would restore from the same backup, on its own schedule.
+        if [ -f /etc/difenn/rollback.pid ]; then kill "$(cat /etc/difenn/rollback.pid)" 2>/dev/null || true; fi
         ( trap '' HUP
           sleep {{rollbackSeconds}}
           last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
@@ -76,7 +78,9 @@ internal static class OpenWrtRenderer
             cp "$BACKUP" /etc/config/network
             /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
-          fi ) </dev/null >/dev/null 2>&1 &
+          fi
+          rm -f /etc/difenn/rollback.pid ) </dev/null >/dev/null 2>&1 &
+        echo $! > /etc/difenn/rollback.pid
         # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
         # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
         ( trap '' HUP; sleep 2; /etc/init.d/network reload ) </dev/null >/dev/null 2>&1 &

@@ -201,13 +201,20 @@ public static class StackLoader
             var address = Prefix(r, "address");
             var port = r.Int("listenPort", false, 1, 65535) ?? 51820;
             var pub = PublicKey(r, "publicKey");
+            var previous = new List<WireGuardPublicKey>();
+            foreach (var (text, node) in r.Strings("previousPublicKeys", required: false))
+            {
+                if (!WireGuardPublicKey.TryParse(text, out var k, out var err)) _d.Error(node, "server.previousPublicKeys", err);
+                else if (k == pub) _d.Error(node, "server.previousPublicKeys", "this is the current server.publicKey; list only keys the server had before");
+                else previous.Add(k);
+            }
             var secrets = r.Mapping("secrets");
             r.Finish();
             var priv = secrets is null ? null : Secret(secrets, "privateKey", true);
             secrets?.Finish();
             if (address is not null && address.PrefixLength == (address.Address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
                 _d.Error(r.Get("address", false), "server.address", $"'{address}' needs the subnet length, e.g. 10.200.0.1/24");
-            return address is null || pub is null || priv is null ? null : new ServerSpec(iface, address, port, pub, priv);
+            return address is null || pub is null || priv is null ? null : new ServerSpec(iface, address, port, pub, priv, previous);
         }
 
         private Func<IPAddress, PeerSpec?>? Peer(YamlNodeReader r, ServerSpec? server, AddressAllocator? allocator)

@@ -73,7 +73,15 @@ public sealed record ProxmoxSpec(string Name, SshSpec Ssh, int ContainerId, stri
 /// <param name="ListenPort">UDP listen port (51820).</param>
 /// <param name="PublicKey">The server's public key, as peers are configured with it.</param>
 /// <param name="PrivateKey">Where its private key comes from.</param>
-public sealed record ServerSpec(string Interface, IpPrefix Address, int ListenPort, WireGuardPublicKey PublicKey, SecretRef PrivateKey);
+/// <param name="PreviousPublicKeys">Public keys the server had before its last rotation (default none). The relay's
+/// MAC1 gate still lets initiations for them through, so a rotation restarts the relay once, not twice; harmless, since
+/// MAC1 filters junk and authenticates nothing (a public key is public). <c>difenn rotate server</c> sets it.</param>
+public sealed record ServerSpec(string Interface, IpPrefix Address, int ListenPort, WireGuardPublicKey PublicKey, SecretRef PrivateKey, IReadOnlyList<WireGuardPublicKey> PreviousPublicKeys)
+{
+    /// <summary>The server without previous keys.</summary>
+    public ServerSpec(string Interface, IpPrefix Address, int ListenPort, WireGuardPublicKey PublicKey, SecretRef PrivateKey)
+        : this(Interface, Address, ListenPort, PublicKey, PrivateKey, []) { }
+}
 
 /// <summary>How a peer connects to the hub.</summary>
 /// <param name="Host">DNS name (<c>wg.trevarn.com</c>).</param>

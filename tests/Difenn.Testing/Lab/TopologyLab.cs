@@ -148,6 +148,18 @@ public sealed class TopologyLab : IAsyncDisposable
         await WaitForHandshakeAsync(TimeSpan.FromSeconds(20));
     }
 
+    /// <summary>What a failing test should show: the relay containers' logs and both ends' wg state (no keys).</summary>
+    public async Task<string> DiagnosticsAsync()
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var log in Directory.GetFiles(HubDir, "*.log"))
+            sb.AppendLine($"--- {System.IO.Path.GetFileName(log)}").AppendLine(File.ReadAllText(log));
+        sb.AppendLine("--- ct2914 wg show").AppendLine((await ContainerAsync("wg show wg0")).StdOut);
+        sb.AppendLine("--- xe300 wg show").AppendLine((await Router.ConsoleAsync("wg show wg_difenn")).StdOut);
+        sb.AppendLine("--- docker state").AppendLine(File.Exists(System.IO.Path.Combine(HubDir, "docker-state.json")) ? File.ReadAllText(System.IO.Path.Combine(HubDir, "docker-state.json")) : "");
+        return sb.ToString();
+    }
+
     public Stack Stack()
     {
         var load = StackLoader.Load(StackPath);
@@ -216,13 +228,14 @@ public sealed class TopologyLab : IAsyncDisposable
         #!/bin/sh
         # FAKE pct (Proxmox's container tool; no Proxmox here), for tests only. `pct exec 2914 -- CMD...` runs CMD inside the
         # lab's CT2914 as LXC would: its network namespace, its own /etc/wireguard, /run/wireguard and /root, its PATH.
-        # A file {{Px3Dir}}/pct-locked makes it fail as Proxmox does for a locked container (to test failure paths).
+        # A file {{Px3Dir}}/pct-locked makes it fail as Proxmox does for a locked container, and {{Px3Dir}}/ct-etc-readonly
+        # makes the container's /etc/wireguard read-only (to test failure paths).
         if [ "$1" != exec ]; then echo "fake pct: only 'pct exec ID -- CMD' is supported" >&2; exit 2; fi
         if [ "$2" != 2914 ]; then echo "Configuration file 'nodes/px3/lxc/$2.conf' does not exist" >&2; exit 2; fi
         if [ -e {{Px3Dir}}/pct-locked ]; then echo "CT 2914 is locked (backup)" >&2; exit 2; fi
         shift 2
         [ "$1" = "--" ] && shift
-        exec ip netns exec {{CtNs.Name}} unshare --mount --propagation private sh -c '{{ContainerMounts}} && exec "$@"' pct \
+        exec ip netns exec {{CtNs.Name}} unshare --mount --propagation private sh -c '{{ContainerMounts}} && { [ ! -e {{Px3Dir}}/ct-etc-readonly ] || mount -o remount,bind,ro /etc/wireguard; } && exec "$@"' pct \
           env PATH={{CtDir}}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
           WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 "$@"
 
