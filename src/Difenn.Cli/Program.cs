@@ -5,6 +5,7 @@ using Difenn.Cli.Infrastructure;
 using Difenn.Cli.Keys;
 using Difenn.Cli.Plan;
 using Difenn.Cli.Rotate;
+using Difenn.Cli.Verify;
 
 namespace Difenn.Cli;
 
@@ -23,12 +24,14 @@ public static class Program
               difenn plan --stack prod
               difenn drift --stack prod
               difenn rotate server --stack prod --dry-run
+              difenn verify --stack prod
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(ConfigCommand.Create(console));
         root.Subcommands.Add(PlanCommand.Create(console));
         root.Subcommands.Add(DriftCommand.Create(console));
         root.Subcommands.Add(RotateCommand.Create(console));
+        root.Subcommands.Add(VerifyCommand.Create(console));
         return root;
     }
 

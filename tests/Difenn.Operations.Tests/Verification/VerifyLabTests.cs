@@ -1,0 +1,59 @@
+using Difenn.Operations.Verification;
+using Difenn.Testing.Lab;
+
+namespace Difenn.Operations.Tests.Verification;
+
+/// <summary>The runbook's checks against the namespace lab: all pass when deployed, and each breakage is explained.</summary>
+public sealed class VerifyLabTests : IAsyncLifetime
+{
+    private TopologyLab _lab = null!;
+
+    public async Task InitializeAsync()
+    {
+        _lab = await TopologyLab.StartAsync();
+        await _lab.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await _lab.DisposeAsync();
+
+    private async Task<VerifyReport> VerifyAsync()
+    {
+        await using var shell = _lab.Shell();
+        return await new Verifier(shell).VerifyAsync(_lab.Stack(), _lab.Desired());
+    }
+
+    private static string Describe(VerifyReport r) => string.Join("\n", r.Checks.Select(c => $"{c.Status} {c.Name}: {c.Detail}"));
+
+    [Fact]
+    public async Task Verify_Deployed_EveryCheckPassesAndUplinkAndPortAreNamed()
+    {
+        var report = await VerifyAsync();
+
+        Assert.True(report.ExitCode == 0, Describe(report));
+        Assert.All(report.Checks, c => Assert.Equal(CheckStatus.Pass, c.Status));
+        Assert.Contains(report.Checks, c => c.Name == "dns localhost" && c.Detail.Contains("127.0.0.1"));
+        Assert.Contains(report.Checks, c => c.Name == "hub2 udp/443 listening" && c.Detail == "held by difenn-relay");
+        Assert.Contains(report.Checks, c => c.Name == "ct2914 handshake with xe300" && c.Detail.Contains("s ago"));
+        Assert.Contains(report.Checks, c => c.Name == "xe300 ping 10.200.0.1 over the tunnel" && c.Detail.Contains("0% loss"));
+        Assert.Contains(report.Checks, c => c.Name == "xe300 keepalive" && c.Detail == "25s");
+        Assert.Contains(report.Checks, c => c.Name == "xe300 uplink and port" && c.Detail.StartsWith("ethernet (") && c.Detail.EndsWith("port 51820 (primary)"));
+    }
+
+    [Fact]
+    public async Task Verify_FirewallRuleDeletedAndRelayDown_FailWithCauseAndFix()
+    {
+        (await _lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
+        (await _lab.Hub.ConsoleAsync($"{_lab.HubDir}/bin/docker rm -f difenn_relay_51820\n")).EnsureSuccess("docker rm");
+
+        var report = await VerifyAsync();
+
+        Assert.Equal(1, report.ExitCode);
+        var firewall = Assert.Single(report.Checks, c => c.Name == "hub2 firewall 443/udp");
+        Assert.Equal(CheckStatus.Fail, firewall.Status);
+        Assert.Equal("ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)' (pulumi up adds it)", firewall.Fix);
+        var listening = Assert.Single(report.Checks, c => c.Name == "hub2 udp/51820 listening");
+        Assert.Equal(CheckStatus.Fail, listening.Status);
+        Assert.Contains("relay container is down", listening.Cause);
+        Assert.Contains(report.Checks, c => c is { Name: "hub2 udp/443 listening", Status: CheckStatus.Pass });
+    }
+}
