@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Difenn.Testing.Processes;
+
+namespace Difenn.Operations.Tests.Fakes;
+
+/// <summary>
+/// The contract of the FAKE docker CLI the lab uses (there is no Docker engine here): the output shapes and exit
+/// codes of `docker inspect`, `rm -f` and `compose up/down` that the hub probe and the rendered scripts rely on.
+/// </summary>
+public sealed class FakeDockerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("dfn-docker-").FullName;
+
+    public FakeDockerTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "bin"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fakes", "docker"), Path.Combine(_root, "bin", "docker"));
+        File.SetUnixFileMode(Path.Combine(_root, "bin", "docker"), (UnixFileMode)0b111_101_101);
+        File.WriteAllText(Path.Combine(_root, "docker-images.json"), JsonSerializer.Serialize(new Dictionary<string, string> { ["sleeper:1"] = "/bin/sleep" }));
+    }
+
+    public void Dispose()
+    {
+        // Stop whatever the fake engine started.
+        if (File.Exists(Path.Combine(_root, "docker-state.json")))
+            foreach (var c in JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "docker-state.json"))).RootElement.EnumerateArray())
+                if (c.GetProperty("State").TryGetProperty("Pid", out var pid) && pid.GetInt32() > 0)
+                    try { System.Diagnostics.Process.GetProcessById(pid.GetInt32()).Kill(); } catch (ArgumentException) { }
+        Directory.Delete(_root, true);
+    }
+
+    private Task<ProcessResult> Docker(params string[] args) => ProcessRunner.RunAsync(Path.Combine(_root, "bin", "docker"), args);
+
+    [Fact]
+    public async Task Inspect_MissingContainer_EmptyArrayAndExit1LikeDocker()
+    {
+        var r = await Docker("inspect", "--type", "container", "nope");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("[]", r.StdOut.Trim());
+        Assert.Contains("No such container: nope", r.StdErr);
+    }
+
+    [Fact]
+    public async Task ComposeUp_RunsMappedImageThenRecreatesOnlyOnChangeAndDownStops()
+    {
+        var compose = Path.Combine(_root, "compose.yaml");
+        File.WriteAllText(compose, "name: p\nservices:\n  s1:\n    image: sleeper:1\n    container_name: c1\n    restart: unless-stopped\n    network_mode: host\n    command: [\"300\"]\n    cap_drop: [ALL]\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n");
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d", "--remove-orphans")).EnsureSuccess("compose up");
+        var first = JsonDocument.Parse((await Docker("inspect", "c1")).EnsureSuccess("inspect").StdOut).RootElement[0];
+        Assert.Equal("/c1", first.GetProperty("Name").GetString());
+        Assert.Equal("sleeper:1", first.GetProperty("Config").GetProperty("Image").GetString());
+        Assert.Equal(["300"], first.GetProperty("Config").GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("unless-stopped", first.GetProperty("HostConfig").GetProperty("RestartPolicy").GetProperty("Name").GetString());
+        Assert.Equal("host", first.GetProperty("HostConfig").GetProperty("NetworkMode").GetString());
+        Assert.True(first.GetProperty("State").GetProperty("Running").GetBoolean());
+        Assert.Equal("healthy", first.GetProperty("State").GetProperty("Health").GetProperty("Status").GetString());
+        var pid = first.GetProperty("State").GetProperty("Pid").GetInt32();
+        Assert.Contains("sleep", File.ReadAllText($"/proc/{pid}/cmdline"));
+
+        // Same file: left running. Changed command: recreated (old process stopped).
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d")).EnsureSuccess("compose up again");
+        Assert.Equal(pid, JsonDocument.Parse((await Docker("inspect", "c1")).StdOut).RootElement[0].GetProperty("State").GetProperty("Pid").GetInt32());
+        File.WriteAllText(compose, File.ReadAllText(compose).Replace("[\"300\"]", "[\"301\"]"));
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d")).EnsureSuccess("compose up changed");
+        var second = JsonDocument.Parse((await Docker("inspect", "c1")).StdOut).RootElement[0].GetProperty("State").GetProperty("Pid").GetInt32();
+        Assert.NotEqual(pid, second);
+        Assert.False(Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z"));
+
+        (await Docker("compose", "-p", "p", "-f", compose, "down")).EnsureSuccess("compose down");
+        Assert.Equal(1, (await Docker("inspect", "c1")).ExitCode);
+    }
+
+    [Fact]
+    public async Task RmForce_RemovesNamedOnlyAndFailsForMissing()
+    {
+        File.WriteAllText(Path.Combine(_root, "docker-state.json"), """
+            [{"Name": "/a", "Config": {"Image": "x", "Cmd": [], "Labels": {}}, "State": {"Running": true}, "HostConfig": {"RestartPolicy": {"Name": "no"}, "NetworkMode": "host"}},
+             {"Name": "/b", "Config": {"Image": "x", "Cmd": [], "Labels": {}}, "State": {"Running": true}, "HostConfig": {"RestartPolicy": {"Name": "no"}, "NetworkMode": "host"}}]
+            """);
+        var r = await Docker("rm", "-f", "a");
+        Assert.Equal((0, "a"), (r.ExitCode, r.StdOut.Trim()));
+        Assert.Equal(1, (await Docker("rm", "-f", "a")).ExitCode);
+        Assert.Equal(0, (await Docker("inspect", "b")).ExitCode);
+    }
+}
