@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Difenn.Cli.Tests.Infrastructure;
+using Difenn.Testing.Lab;
+using Xunit.Abstractions;
+
+namespace Difenn.Cli.Tests.Operations;
+
+/// <summary>The operators' three commands, as they run them, against the namespace lab.</summary>
+public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private TopologyLab _lab = null!;
+
+    public async Task InitializeAsync()
+    {
+        _lab = await TopologyLab.StartAsync();
+        await _lab.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await _lab.DisposeAsync();
+
+    private CliRunner.Result Run(params string[] args)
+    {
+        var r = CliRunner.Run([.. args, .. _lab.CliArgs]);
+        output.WriteLine($"$ difenn {string.Join(' ', args)}  (exit {r.ExitCode})\n{r.Err}{r.Out}");
+        foreach (var secret in new[] { _lab.ServerKey.RevealBase64(), _lab.RouterKey.RevealBase64() })
+            Assert.DoesNotContain(secret, r.Out + r.Err);
+        return r;
+    }
+
+    [Fact]
+    public async Task DriftVerifyRotate_AsOperatorsRunThem_ExitCodesTablesAndJson()
+    {
+        var inSync = Run("drift");
+        Assert.Equal(0, inSync.ExitCode);
+        Assert.Contains("in sync:", inSync.Out);
+
+        var verify = Run("verify", "--json");
+        Assert.Equal(0, verify.ExitCode);
+        Assert.True(JsonDocument.Parse(verify.Out).RootElement.GetProperty("ok").GetBoolean());
+
+        (await _lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
+        var drift = Run("drift");
+        Assert.Equal(2, drift.ExitCode);
+        Assert.Matches(@"hub2\s+ufw 443/udp\s+allow # Difenn WireGuard relay for LTE \(port 443\)\s+absent\s+MISSING", drift.Out);
+        Assert.Contains("DRIFT: 1 item(s) differ", drift.Out);
+        var failing = Run("verify");
+        Assert.Equal(1, failing.ExitCode);
+        Assert.Contains("fix: ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)'", failing.Out);
+        (await _lab.Hub.ConsoleAsync("ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)' >/dev/null\n")).EnsureSuccess("ufw allow");
+
+        var oldRouterKey = _lab.RouterKey.PublicKey.ToBase64();
+        var rotate = Run("rotate", "peer", "xe300");
+        Assert.Equal(0, rotate.ExitCode);
+        Assert.Contains("rotated xe300PrivateKey", rotate.Out);
+        Assert.Contains("xe300: new config; handshake confirmed", rotate.Out);
+        Assert.DoesNotContain(oldRouterKey, File.ReadAllText(_lab.StackPath));
+        Assert.DoesNotContain(File.ReadAllText(Path.Combine(_lab.SecretsDir, "xe300PrivateKey")).Trim(), rotate.Out + rotate.Err);
+
+        var after = Run("drift", "--json");
+        Assert.Equal(0, after.ExitCode);
+    }
+}
