@@ -16,6 +16,9 @@ public sealed class SshCliOptions
     /// <summary><c>--known-hosts FILE</c> (default ~/.ssh/known_hosts).</summary>
     public Option<FileInfo?> KnownHosts { get; } = new("--known-hosts") { Description = "known_hosts file used to verify hosts without ssh.hostKeys in the stack. Default: ~/.ssh/known_hosts. Unknown hosts are refused, never trusted on first use." };
 
+    /// <summary><c>--ssh-config FILE</c> (default ~/.ssh/config).</summary>
+    public Option<FileInfo?> SshConfig { get; } = new("--ssh-config") { Description = "OpenSSH client config whose Host aliases apply (HostName, Port, IdentityFile), so 'px3' works as with ssh px3. Default: ~/.ssh/config." };
+
     /// <summary><c>--connect-timeout SECONDS</c> (default 10).</summary>
     public Option<int> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds to wait for each host's SSH server (default 10).", DefaultValueFactory = _ => 10 };
 
@@ -24,6 +27,7 @@ public sealed class SshCliOptions
     {
         command.Options.Add(Identity);
         command.Options.Add(KnownHosts);
+        command.Options.Add(SshConfig);
         command.Options.Add(ConnectTimeout);
     }
 
@@ -33,7 +37,7 @@ public sealed class SshCliOptions
         var defaults = new SshOptions();
         var identities = r.GetValue(Identity) is { Length: > 0 } given ? given.Select(f => f.FullName).ToList() : defaults.IdentityFiles;
         var knownHosts = r.GetValue(KnownHosts)?.FullName ?? defaults.KnownHostsPath;
-        var options = defaults with { IdentityFiles = identities, KnownHostsPath = knownHosts, ConnectTimeout = TimeSpan.FromSeconds(Math.Max(1, r.GetValue(ConnectTimeout))) };
+        var options = defaults with { IdentityFiles = identities, KnownHostsPath = knownHosts, ConfigPath = r.GetValue(SshConfig)?.FullName ?? defaults.ConfigPath, ConnectTimeout = TimeSpan.FromSeconds(Math.Max(1, r.GetValue(ConnectTimeout))) };
         return new SshRemoteShell(options, new HostKeyPolicy(Operations.Remote.KnownHosts.Load(knownHosts)));
     }
 }

@@ -72,7 +72,7 @@ public sealed class KnownHosts
             }
             var negated = p.StartsWith('!');
             var pattern = negated ? p[1..] : p;
-            if (Glob(pattern, name))
+            if (GlobMatches(pattern, name))
             {
                 if (negated) return false;
                 matched = true;
@@ -97,7 +97,8 @@ public sealed class KnownHosts
         }
     }
 
-    private static bool Glob(string pattern, string name)
+    /// <summary>OpenSSH's pattern match: <c>*</c> any run, <c>?</c> one character, case-insensitive.</summary>
+    public static bool GlobMatches(string pattern, string name)
     {
         // ssh's match_pattern: '*' any run, '?' one character, case-insensitive host names.
         int p = 0, n = 0, star = -1, mark = 0;

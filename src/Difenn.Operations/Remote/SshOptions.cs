@@ -10,6 +10,11 @@ public sealed record SshOptions
     /// <summary>The known_hosts file (default <c>~/.ssh/known_hosts</c>); hosts with pinned keys in the stack ignore it.</summary>
     public string KnownHostsPath { get; init; } = Path.Combine(Home, ".ssh", "known_hosts");
 
+    /// <summary>The OpenSSH client config whose <c>Host</c> aliases are honoured (default <c>~/.ssh/config</c>), so a stack
+    /// can name <c>px3</c> as the runbook's <c>ssh px3</c> does. Its HostName, Port (when the stack leaves 22) and
+    /// IdentityFile apply.</summary>
+    public string ConfigPath { get; init; } = Path.Combine(Home, ".ssh", "config");
+
     /// <summary>Time allowed to connect and authenticate (default 10 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

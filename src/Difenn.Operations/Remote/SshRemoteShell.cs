@@ -17,6 +17,7 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
 {
     private readonly Dictionary<(string, int, string), SshClient> _clients = [];
     private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Lazy<SshConfigFile> _sshConfig = new(() => SshConfigFile.Load(options.ConfigPath));
 
     /// <inheritdoc />
     public async Task<RemoteResult> RunAsync(string hostName, HostConnection connection, string script, CancellationToken cancellationToken = default)
@@ -50,14 +51,20 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
         try
         {
             if (_clients.TryGetValue(key, out var existing) && existing.IsConnected) return existing;
-            var client = new SshClient(new ConnectionInfo(c.Host, c.Port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName)))
+            // ~/.ssh/config aliases (the runbook's `ssh px3`): the real address, the port, extra identity files.
+            var alias = _sshConfig.Value.For(c.Host);
+            var address = alias.HostName ?? c.Host;
+            var port = c.Port == 22 && alias.Port is int p ? p : c.Port;
+            var client = new SshClient(new ConnectionInfo(address, port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName, alias.IdentityFiles)))
             {
                 Timeout = options.ConnectTimeout,
             });
             string? refusal = null;
             client.HostKeyReceived += (_, e) =>
             {
-                refusal = hostKeys.Check(c.Host, c.Port, c.HostKeys, e.HostKeyName, e.HostKey);
+                // known_hosts may list the alias or the real address, as ssh writes either.
+                refusal = hostKeys.Check(address, port, c.HostKeys, e.HostKeyName, e.HostKey);
+                if (refusal is not null && address != c.Host && hostKeys.Check(c.Host, port, c.HostKeys, e.HostKeyName, e.HostKey) is null) refusal = null;
                 e.CanTrust = refusal is null;
             };
             try
@@ -67,7 +74,7 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
             catch (Exception ex) when (ex is SshException or SocketException or TimeoutException or ProxyException)
             {
                 client.Dispose();
-                var where = $"{c.User}@{c.Host}:{c.Port}";
+                var where = $"{c.User}@{address}:{port}" + (address != c.Host ? $" ({c.Host} in {options.ConfigPath})" : "");
                 throw new HostUnreachableException(hostName, refusal is not null ? $"{hostName}: refused {where}: {refusal}" : ex switch
                 {
                     SshAuthenticationException => $"{hostName}: authentication as {where} failed with {string.Join(", ", options.IdentityFiles)}: {ex.Message}",
@@ -85,12 +92,13 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
         }
     }
 
-    private IPrivateKeySource[] LoadKeys(string hostName)
+    private IPrivateKeySource[] LoadKeys(string hostName, IReadOnlyList<string> fromConfig)
     {
-        if (options.IdentityFiles.Count == 0)
+        var files = options.IdentityFiles.Concat(fromConfig.Where(File.Exists)).Distinct().ToList();
+        if (files.Count == 0)
             throw new HostUnreachableException(hostName, $"{hostName}: no SSH identity: none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa exists; pass --identity FILE");
         var keys = new List<IPrivateKeySource>();
-        foreach (var path in options.IdentityFiles)
+        foreach (var path in files)
         {
             try
             {

@@ -30,6 +30,11 @@ public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task DriftVerifyRotate_AsOperatorsRunThem_ExitCodesTablesAndJson()
     {
+        // px3 named as the runbook's `ssh px3` does: an alias in the SSH client config.
+        File.WriteAllText(_lab.SshConfigPath, $"Host px3\n    HostName 127.0.0.1\n    Port {_lab.Px3.LoopbackPort}\n");
+        File.WriteAllText(_lab.StackPath, File.ReadAllText(_lab.StackPath).Replace($"host: 127.0.0.1\n    port: {_lab.Px3.LoopbackPort}\n", "host: px3\n"));
+        Assert.Contains("host: px3", File.ReadAllText(_lab.StackPath));
+
         var inSync = Run("drift");
         Assert.Equal(0, inSync.ExitCode);
         Assert.Contains("in sync:", inSync.Out);

@@ -168,11 +168,14 @@ public sealed class TopologyLab : IAsyncDisposable
 
     public DesiredState Desired() => DesiredStateBuilder.Build(Stack());
 
-    public SshRemoteShell Shell() => new(new SshOptions { IdentityFiles = [OperatorKey.PrivateKeyPath], KnownHostsPath = KnownHostsPath, ConnectTimeout = TimeSpan.FromSeconds(5) },
+    /// <summary>The lab's OpenSSH client config (absent unless a test writes it): the machine's own ~/.ssh/config never applies.</summary>
+    public string SshConfigPath => System.IO.Path.Combine(Root, "ssh_config");
+
+    public SshRemoteShell Shell() => new(new SshOptions { IdentityFiles = [OperatorKey.PrivateKeyPath], KnownHostsPath = KnownHostsPath, ConfigPath = SshConfigPath, ConnectTimeout = TimeSpan.FromSeconds(5) },
         new HostKeyPolicy(KnownHosts.Load(KnownHostsPath)));
 
     /// <summary>The CLI arguments that point a stack command at this lab.</summary>
-    public string[] CliArgs => ["--stack-file", StackPath, "--identity", OperatorKey.PrivateKeyPath, "--known-hosts", KnownHostsPath, "--secrets-dir", SecretsDir];
+    public string[] CliArgs => ["--stack-file", StackPath, "--identity", OperatorKey.PrivateKeyPath, "--known-hosts", KnownHostsPath, "--ssh-config", SshConfigPath, "--secrets-dir", SecretsDir];
 
     /// <summary>Runs a script inside CT2914 (its console, not over SSH).</summary>
     public Task<ProcessResult> ContainerAsync(string script) =>
