@@ -113,6 +113,29 @@ public sealed class RotationLabTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2"));
     }
 
+    [Fact]
+    public async Task Rotate_PresharedKeyAddedWhereThereWasNone_BothEndsUseItDriftClean()
+    {
+        var yaml = File.ReadAllText(_lab.StackPath);
+        File.WriteAllText(_lab.StackPath, yaml.Replace("      privateKey: xe300PrivateKey\n", "      privateKey: xe300PrivateKey\n      presharedKey: xe300PresharedKey\n"));
+        var plan = RotationPlan.Create(_lab.Stack(), RotationTarget.PresharedKey, "xe300");
+
+        var report = await RotateAsync(plan);
+
+        Assert.True(report.Succeeded, string.Join("\n", _log));
+        var psk = File.ReadAllText(Path.Combine(_lab.SecretsDir, "xe300PresharedKey")).Trim();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_lab.SecretsDir, "xe300PresharedKey")));
+        Assert.Equal($"{_lab.RouterKey.PublicKey.ToBase64()}\t{psk}", await ContainerAsync("wg show wg0 preshared-keys"));
+        Assert.Equal(psk, await RouterUciAsync("wg_difenn_server.preshared_key"));
+        Assert.DoesNotContain(psk, string.Join("\n", _log));
+        Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2"));
+
+        await using var shell = _lab.Shell();
+        var drift = await new DriftDetector(shell).CheckAsync(_lab.Stack(), _lab.Desired());
+        Assert.True(drift.ExitCode == 0, string.Join("\n", drift.Items.Where(i => i.Verdict != DriftVerdict.InSync).Select(i => $"{i.Host} {i.Item}: {i.Desired} / {i.Live}")));
+        Assert.Contains(drift.Items, i => i is { Host: "ct2914", Item: "wg0 peer xe300 preshared key", Live: "set" });
+    }
+
     private sealed class SyncProgress(List<string> log) : IProgress<string>
     {
         public void Report(string value)
