@@ -73,7 +73,8 @@ public static class RotateCommand
             ISecretStore store = (r.GetValue(stack.SecretsDir), r.GetValue(pulumiStack)) switch
             {
                 ({ } dir, null) => new DirectorySecretStore(dir.FullName),
-                (null, { } p) => new PulumiConfigSecretStore(p, Path.GetDirectoryName(model.SourceFile) is { } d ? Path.GetDirectoryName(d) ?? d : "."),
+                // Pulumi.yaml sits at the repository root, one level above stacks/<stack>.yaml.
+                (null, { } p) => new PulumiConfigSecretStore(p, Path.GetFullPath(Path.Combine(Path.GetDirectoryName(model.SourceFile)!, ".."))),
                 (null, null) => throw new UsageException("say where the new key goes: --secrets-dir DIR or --pulumi-stack NAME (or --dry-run)"),
                 _ => throw new UsageException("--secrets-dir and --pulumi-stack exclude each other"),
             };

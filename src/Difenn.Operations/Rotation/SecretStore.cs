@@ -64,7 +64,8 @@ public sealed class DirectorySecretStore(string directory) : ISecretStore
 /// <param name="stack">The Pulumi stack (e.g. <c>prod</c>).</param>
 /// <param name="project">The config namespace (default <c>difenn-infra</c>, the project name in Pulumi.yaml).</param>
 /// <param name="workingDirectory">Where Pulumi.yaml is.</param>
-public sealed class PulumiConfigSecretStore(string stack, string workingDirectory, string project = "difenn-infra") : ISecretStore
+/// <param name="pulumi">The pulumi CLI to run (default <c>pulumi</c> on PATH).</param>
+public sealed class PulumiConfigSecretStore(string stack, string workingDirectory, string project = "difenn-infra", string pulumi = "pulumi") : ISecretStore
 {
     /// <inheritdoc />
     public string Description => $"Pulumi config secrets of stack {stack}";
@@ -89,7 +90,7 @@ public sealed class PulumiConfigSecretStore(string stack, string workingDirector
 
     private async Task<string> PulumiAsync(string[] args, string? stdin, CancellationToken ct)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("pulumi")
+        var psi = new System.Diagnostics.ProcessStartInfo(pulumi)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory,
         };
