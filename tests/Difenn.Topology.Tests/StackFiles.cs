@@ -3,14 +3,9 @@ namespace Difenn.Topology.Tests;
 /// <summary>The repository's stack files and edited copies of them.</summary>
 internal static class StackFiles
 {
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Difenn.Infra.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
+    public static string RepoRoot() => Difenn.Testing.RepoFiles.Root;
 
-    public static string ProdPath => Path.Combine(RepoRoot(), "stacks", "prod.yaml");
+    public static string ProdPath => Difenn.Testing.RepoFiles.ProdStackPath;
 
     public static string Prod => File.ReadAllText(ProdPath);
 

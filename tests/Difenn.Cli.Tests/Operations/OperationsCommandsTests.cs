@@ -8,12 +8,7 @@ namespace Difenn.Cli.Tests.Operations;
 /// <summary>`difenn drift`, `verify` and `rotate` without any host: help, usage errors, dry runs, unreachable hosts.</summary>
 public class OperationsCommandsTests
 {
-    private static string ProdPath()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "stacks", "prod.yaml"))) return Path.Combine(dir.FullName, "stacks", "prod.yaml");
-        throw new InvalidOperationException("stacks/prod.yaml not found");
-    }
+    private static string ProdPath() => Testing.RepoFiles.ProdStackPath;
 
     [Theory]
     [InlineData("drift")]

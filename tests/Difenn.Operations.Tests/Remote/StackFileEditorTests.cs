@@ -6,12 +6,7 @@ namespace Difenn.Operations.Tests.Remote;
 
 public class StackFileEditorTests
 {
-    private static string Prod()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "stacks", "prod.yaml"))) return File.ReadAllText(Path.Combine(dir.FullName, "stacks", "prod.yaml"));
-        throw new InvalidOperationException("stacks/prod.yaml not found");
-    }
+    private static string Prod() => File.ReadAllText(Testing.RepoFiles.ProdStackPath);
 
     [Fact]
     public void RotateServerKey_TwiceOnProd_PublicKeyAndOnlyLastPreviousKeyCommentsKept()

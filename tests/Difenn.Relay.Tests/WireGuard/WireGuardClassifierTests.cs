@@ -49,14 +49,7 @@ public class WireGuardClassifierTests
     public void HasValidMac1_ComputedForServer_TrueAndFalseForOtherKey()
     {
         var server = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        var msg = System.Security.Cryptography.RandomNumberGenerator.GetBytes(148);
-        msg[0] = 1; msg[1] = msg[2] = msg[3] = 0;
-        Span<byte> keyInput = stackalloc byte[40];
-        "mac1----"u8.CopyTo(keyInput);
-        server.CopyTo(keyInput[8..]);
-        var mac1Key = new byte[32];
-        Blake2s.Hash([], keyInput, mac1Key);
-        Blake2s.Hash(mac1Key, msg.AsSpan(0, 116), msg.AsSpan(116, 16));
+        var msg = Initiation(server);
         Assert.True(new WireGuardClassifier(server).HasValidMac1(msg));
         Assert.False(new WireGuardClassifier(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).HasValidMac1(msg));
         msg[10] ^= 1;
