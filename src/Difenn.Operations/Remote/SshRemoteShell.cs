@@ -15,7 +15,9 @@ namespace Difenn.Operations.Remote;
 /// <param name="hostKeys">Which host keys are trusted.</param>
 public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) : IRemoteShell
 {
-    private readonly Dictionary<(string, int, string), SshClient> _clients = [];
+    // Hosts are probed in parallel (CT2914 and the XE300 share px3's connection): a broken connection may be
+    // forgotten by one run while another connects.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int, string), SshClient> _clients = [];
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Lazy<SshConfigFile> _sshConfig = new(() => SshConfigFile.Load(options.ConfigPath));
 
@@ -24,13 +26,18 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
     {
         var client = await ConnectAsync(hostName, connection, cancellationToken);
         using var command = client.CreateCommand(connection.ShellCommand);
-        command.CommandTimeout = options.CommandTimeout;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.CommandTimeout);
         try
         {
-            var execution = command.ExecuteAsync(cancellationToken);
+            var execution = command.ExecuteAsync(timeout.Token);
             await using (var input = command.CreateInputStream())
-                await input.WriteAsync(Encoding.UTF8.GetBytes(script), cancellationToken);
+                await input.WriteAsync(Encoding.UTF8.GetBytes(script), timeout.Token);
             await execution;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HostUnreachableException(hostName, $"{hostName}: the script did not finish within {options.CommandTimeout.TotalSeconds:0} s");
         }
         catch (SshConnectionException ex)
         {
@@ -114,7 +121,7 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
 
     private void Forget(HostConnection c)
     {
-        if (_clients.Remove((c.Host, c.Port, c.User), out var client)) client.Dispose();
+        if (_clients.TryRemove((c.Host, c.Port, c.User), out var client)) client.Dispose();
     }
 
     /// <summary>Closes every connection.</summary>
