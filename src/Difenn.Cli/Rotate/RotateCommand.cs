@@ -42,7 +42,7 @@ public static class RotateCommand
         var pulumiStack = new Option<string?>("--pulumi-stack") { Description = "Keep the new key as a Pulumi config secret of this stack (pulumi config set --secret, value on stdin). The current secrets are read from DIFENN_SECRET_<name>." };
         var noEdit = new Option<bool>("--no-stack-edit") { Description = "Do not write the new public key into the stack file (print it instead)." };
         var peer = new Argument<string>("PEER") { Description = "The peer's name in the stack." };
-        var cmd = new Command(name, description + "\n\nSecrets: current ones from --secrets-dir (or DIFENN_SECRET_<name>); the new one goes to --secrets-dir or --pulumi-stack.")
+        var cmd = new Command(name, description)
             { json, dryRun, pulumiStack, noEdit };
         if (target != RotationTarget.ServerKey) cmd.Arguments.Add(peer);
         stack.AddTo(cmd);

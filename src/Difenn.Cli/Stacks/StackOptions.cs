@@ -16,7 +16,7 @@ public sealed class StackOptions
     public Option<FileInfo?> StackFile { get; } = new("--stack-file") { Description = "Read this stack file instead of stacks/<name>.yaml." };
 
     /// <summary><c>--secrets-dir DIR</c>: secrets as 0600 files named after each secret.</summary>
-    public Option<DirectoryInfo?> SecretsDir { get; } = new("--secrets-dir") { Description = "Directory of 0600 files named after each secret (e.g. serverPrivateKey). Default: environment variables DIFENN_SECRET_<name>." };
+    public Option<DirectoryInfo?> SecretsDir { get; } = new("--secrets-dir") { Description = "Directory of 0600 files named after each secret (e.g. serverPrivateKey). Default: environment variables DIFENN_SECRET_<name>. For rotate, also where the new key is written (NAME.pending until confirmed)." };
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)

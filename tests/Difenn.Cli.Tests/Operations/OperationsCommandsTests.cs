@@ -19,7 +19,7 @@ public class OperationsCommandsTests
     {
         var r = CliRunner.Run([.. command, "--help"]);
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains(command.Length == 1 ? "Exit:" : "Secrets:", r.Out);
+        Assert.Contains(command.Length == 1 ? "Exit:" : "--pulumi-stack", r.Out);
         if (command.Length == 1) Assert.Contains($"difenn {command[0]} ", r.Out);
     }
 
