@@ -26,6 +26,17 @@ public class DesiredStateTests
     }
 
     [Fact]
+    public void Build_PreviousServerKey_RelayAcceptsBothServerOnlyTheNew()
+    {
+        var old = WireGuardPrivateKey.Generate().PublicKey.ToBase64();
+        var state = DesiredStateBuilder.Build(StackLoader.LoadFromString(StackFiles.ProdWith("  secrets:\n    privateKey: serverPrivateKey\n",
+            $"  previousPublicKeys: [{old}]\n  secrets:\n    privateKey: serverPrivateKey\n"), "t.yaml").Stack!);
+        var relay = state.Host("hub2").Containers[0].Command;
+        Assert.Equal(["2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", old], relay.Select((a, i) => (a, i)).Where(x => x.i > 0 && relay[x.i - 1] == "--server-public-key").Select(x => x.a));
+        Assert.Equal("2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", state.Host("xe300").WireGuard!.Peers.Single().PublicKey);
+    }
+
+    [Fact]
     public void Build_Prod_RelayContainersHostNetworkRestartHealthcheck()
     {
         var hub = Prod().Host("hub2");

@@ -14,6 +14,18 @@ public class StackValidationTests
     }
 
     [Fact]
+    public void Load_PreviousPublicKeysHoldsCurrentOrBadKey_ErrorAtItsLine()
+    {
+        const string current = "2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=";
+        var yaml = StackFiles.ProdWith($"  publicKey: {current}\n", $"  publicKey: {current}\n  previousPublicKeys: [{current}]\n");
+        var d = OneError(yaml);
+        Assert.Equal(("server.previousPublicKeys", StackFiles.LineOf(yaml, "previousPublicKeys")), (d.Field, d.Line));
+        Assert.Contains("current server.publicKey", d.Message);
+        var bad = OneError(StackFiles.ProdWith($"  publicKey: {current}\n", $"  publicKey: {current}\n  previousPublicKeys: [nope]\n"));
+        Assert.Equal("server.previousPublicKeys", bad.Field);
+    }
+
+    [Fact]
     public void Load_BackendNotServer_ErrorAtBackendLine()
     {
         var yaml = StackFiles.ProdWith("backend: 10.44.1.214:51820", "backend: 10.44.1.215:51820");
