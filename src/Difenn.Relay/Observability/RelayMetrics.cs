@@ -22,6 +22,9 @@ internal enum DropReason
 
     /// <summary>A reply from the backend that is not a WireGuard message.</summary>
     ReplyNotWireGuard,
+
+    /// <summary>Longer than the receive buffer (2048 bytes for WireGuard, which never sends more than its MTU).</summary>
+    Oversized,
 }
 
 /// <summary>
@@ -59,17 +62,31 @@ internal sealed class RelayMetrics
         Interlocked.Add(ref _bytesOut[listener], bytes);
     }
 
+    /// <summary>Counts a batch relayed client → backend (one update per batch, not per datagram).</summary>
+    public void ClientToBackend(int listener, int packets, long bytes)
+    {
+        Interlocked.Add(ref _packetsIn[listener], packets);
+        Interlocked.Add(ref _bytesIn[listener], bytes);
+    }
+
+    /// <summary>Counts a batch relayed backend → client.</summary>
+    public void BackendToClient(int listener, int packets, long bytes)
+    {
+        Interlocked.Add(ref _packetsOut[listener], packets);
+        Interlocked.Add(ref _bytesOut[listener], bytes);
+    }
+
     public void Drop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 
     public void SessionOpened() => Interlocked.Increment(ref _opened);
 
     public void SessionExpired() => Interlocked.Increment(ref _expired);
 
-    public void BackendSendError() => Interlocked.Increment(ref _backendSendErrors);
+    public void BackendSendError(int count = 1) => Interlocked.Add(ref _backendSendErrors, count);
 
-    public void BackendUnreachable() => Interlocked.Increment(ref _backendUnreachable);
+    public void BackendUnreachable(int count = 1) => Interlocked.Add(ref _backendUnreachable, count);
 
-    public void ReplySendError() => Interlocked.Increment(ref _replySendErrors);
+    public void ReplySendError(int count = 1) => Interlocked.Add(ref _replySendErrors, count);
 
     public long Drops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 
