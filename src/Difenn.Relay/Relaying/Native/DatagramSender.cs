@@ -53,6 +53,9 @@ internal sealed unsafe class DatagramSender : IDisposable
     /// <summary>Whether runs of equal-sized datagrams go as GSO sends. Default true.</summary>
     public bool UseSegmentation { get; set; } = true;
 
+    /// <summary>GSO sends made so far (each carried several datagrams): shows whether segmentation is in use.</summary>
+    public long SegmentedSends { get; private set; }
+
     /// <summary>Queues a datagram (referenced, not copied: it must stay put until <see cref="Send"/>); false when full.</summary>
     public bool Add(byte* data, int length)
     {
@@ -167,6 +170,7 @@ internal sealed unsafe class DatagramSender : IDisposable
             var r = Libc.sendmsg(fd, &msg, 0);
             if (r >= 0)
             {
+                SegmentedSends++;
                 outcome.Sent += k;
                 outcome.Bytes += r;
                 return true;
