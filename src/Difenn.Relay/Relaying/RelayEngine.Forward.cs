@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Difenn.Relay.Observability;
 using Difenn.Relay.Relaying.Native;
@@ -22,6 +23,7 @@ internal sealed partial class RelayEngine
         var from = new SocketAddress(_listeners[index].AddressFamily); // reused for every lookup
         var lastName = new byte[DatagramBatch.NameCapacity];
         var lastNameLength = 0;
+        long lastBatch = 0;
         Session? last = null; // most datagrams come in runs from one client: skip the table lookup for those
         while (!_stopping)
         {
@@ -73,8 +75,19 @@ internal sealed partial class RelayEngine
                 sender.Add(batch, i);
             }
             SendToBackend(index, run, sender, now);
+            // In a continuous flow (batches back to back), give the CPU to whatever else is runnable on this core
+            // before taking the next batch: the flow's sender and receiver run, and the next batch is larger.
+            // Without it the relay wins every race for the CPU, takes datagrams one at a time at the highest cost
+            // per datagram, and starves the very processes that produce and consume them. A lone datagram (a
+            // ping, a handshake) never waits: sched_yield returns at once when nothing else wants the core.
+            var batchDone = Stopwatch.GetTimestamp();
+            if (n < BatchSize && Stopwatch.GetElapsedTime(lastBatch, batchDone) < ContinuousFlowGap) Libc.sched_yield();
+            lastBatch = batchDone;
         }
     }
+
+    /// <summary>Batches closer together than this are one continuous flow (a 1420-byte datagram at 1 Gbit/s takes 11 µs).</summary>
+    private static readonly TimeSpan ContinuousFlowGap = TimeSpan.FromMicroseconds(20);
 
     /// <summary>Sends the datagrams queued in <paramref name="sender"/> through <paramref name="session"/>'s upstream socket.</summary>
     private void SendToBackend(int index, Session? session, DatagramSender sender, long now)

@@ -65,6 +65,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int close(int fd);
 
+    /// <summary>Lets other runnable threads on this core go first; returns at once when there are none.</summary>
+    [LibraryImport(Lib)]
+    public static partial int sched_yield();
+
     /// <summary>errno of the last call above.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
 }
