@@ -199,14 +199,16 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         var client = new SocketAddress(from.Family, from.Size);
         from.Buffer.Span[..from.Size].CopyTo(client.Buffer.Span);
         var backend = Backend;
-        var upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Socket? upstream = null;
         try
         {
+            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the listener thread.
+            upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             upstream.Connect(backend);
         }
         catch (SocketException)
         {
-            upstream.Dispose();
+            upstream?.Dispose();
             Metrics.BackendSendError();
             return null;
         }

@@ -138,6 +138,27 @@ public class RelayEngineTests
     }
 
     [Fact]
+    public async Task Relay_Ipv6Listener_ReplyComesFromTheIpv6ListenerPort()
+    {
+        using var backend = new EchoBackend();
+        await using var relay = await StartAsync(backend, configure: o => o with { Listen = [new IPEndPoint(IPAddress.IPv6Loopback, 0)] });
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        client.ReceiveTimeout = (int)Wait.TotalMilliseconds;
+        var listener = relay.LocalEndPoints[0];
+        for (var i = 0; i < 20; i++) client.SendTo(Packets.Transport(i), listener);
+        var buffer = new byte[2048];
+        for (var i = 0; i < 20; i++)
+        {
+            EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+            var n = client.ReceiveFrom(buffer, ref from);
+            Assert.Equal(i, Packets.Seq(buffer[..n]));
+            Assert.Equal(listener, from);
+        }
+        Assert.Equal(1, relay.Metrics.Opened);
+    }
+
+    [Fact]
     public async Task Relay_AnyUdp_RelaysNonWireGuard()
     {
         using var backend = new EchoBackend();
