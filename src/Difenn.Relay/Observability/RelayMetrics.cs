@@ -50,18 +50,6 @@ internal sealed class RelayMetrics
     /// <summary>Reads the active session count when rendering.</summary>
     public Func<int> ActiveSessions { get; set; } = () => 0;
 
-    public void ClientToBackend(int listener, int bytes)
-    {
-        Interlocked.Increment(ref _packetsIn[listener]);
-        Interlocked.Add(ref _bytesIn[listener], bytes);
-    }
-
-    public void BackendToClient(int listener, int bytes)
-    {
-        Interlocked.Increment(ref _packetsOut[listener]);
-        Interlocked.Add(ref _bytesOut[listener], bytes);
-    }
-
     /// <summary>Counts a batch relayed client → backend (one update per batch, not per datagram).</summary>
     public void ClientToBackend(int listener, int packets, long bytes)
     {
