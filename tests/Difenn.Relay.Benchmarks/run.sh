@@ -127,7 +127,7 @@ for mode in ${MODES:-none dnat socat difenn}; do
     echo "$(date +%T) [$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
   done
 done
-col() { local mode=$1 key=$2 field=$3; for r in $(seq $ROUNDS); do echo "${R[$mode,$key,$r]}" | awk -v f=$field '{print $f}'; done | median; }
+col() { local mode=$1 key=$2 field=$3; for r in $(seq $ROUNDS); do echo "${R[$mode,$key,$r]:-0 0 0 0}" | awk -v f=$field '{print $f}'; done | median; }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f'%(a/b) if b else '-')" "$1" "$2"; }
 echo
 echo "Benchmark ($(nproc) cores, $(date -u +%Y-%m-%d), medians of $ROUNDS round(s), ${DUR}s each; ratio to kernel DNAT in brackets)"

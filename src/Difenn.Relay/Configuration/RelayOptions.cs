@@ -38,6 +38,9 @@ public sealed record RelayOptions
     /// <summary>How often a backend DNS name is re-resolved. Default 30 s.</summary>
     public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Receive buffer per session and listener: 2048 bytes for WireGuard (MTU-sized), 65536 with <c>--any-udp</c>.</summary>
+    /// <summary>
+    /// Bytes per datagram slot in the receive batches: 2048 for WireGuard (it never sends more than its MTU; a longer
+    /// datagram is dropped as oversized), 65536 with <c>--any-udp</c> (any UDP datagram fits).
+    /// </summary>
     public int BufferSize => WireGuardOnly ? 2048 : 65536;
 }

@@ -22,6 +22,9 @@ internal enum DropReason
 
     /// <summary>A reply from the backend that is not a WireGuard message.</summary>
     ReplyNotWireGuard,
+
+    /// <summary>Longer than the receive buffer (2048 bytes for WireGuard, which never sends more than its MTU).</summary>
+    Oversized,
 }
 
 /// <summary>
@@ -47,15 +50,17 @@ internal sealed class RelayMetrics
     /// <summary>Reads the active session count when rendering.</summary>
     public Func<int> ActiveSessions { get; set; } = () => 0;
 
-    public void ClientToBackend(int listener, int bytes)
+    /// <summary>Counts a batch relayed client → backend (one update per batch, not per datagram).</summary>
+    public void ClientToBackend(int listener, int packets, long bytes)
     {
-        Interlocked.Increment(ref _packetsIn[listener]);
+        Interlocked.Add(ref _packetsIn[listener], packets);
         Interlocked.Add(ref _bytesIn[listener], bytes);
     }
 
-    public void BackendToClient(int listener, int bytes)
+    /// <summary>Counts a batch relayed backend → client.</summary>
+    public void BackendToClient(int listener, int packets, long bytes)
     {
-        Interlocked.Increment(ref _packetsOut[listener]);
+        Interlocked.Add(ref _packetsOut[listener], packets);
         Interlocked.Add(ref _bytesOut[listener], bytes);
     }
 
@@ -65,11 +70,11 @@ internal sealed class RelayMetrics
 
     public void SessionExpired() => Interlocked.Increment(ref _expired);
 
-    public void BackendSendError() => Interlocked.Increment(ref _backendSendErrors);
+    public void BackendSendError(int count = 1) => Interlocked.Add(ref _backendSendErrors, count);
 
-    public void BackendUnreachable() => Interlocked.Increment(ref _backendUnreachable);
+    public void BackendUnreachable(int count = 1) => Interlocked.Add(ref _backendUnreachable, count);
 
-    public void ReplySendError() => Interlocked.Increment(ref _replySendErrors);
+    public void ReplySendError(int count = 1) => Interlocked.Add(ref _replySendErrors, count);
 
     public long Drops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 

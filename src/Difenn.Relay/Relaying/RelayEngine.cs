@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Difenn.Relay.Configuration;
 using Difenn.Relay.Observability;
+using Difenn.Relay.Relaying.Native;
 using Difenn.Relay.Sessions;
 using Difenn.Relay.WireGuard;
 using Microsoft.Extensions.Logging;
@@ -10,12 +10,21 @@ using Microsoft.Extensions.Logging;
 namespace Difenn.Relay.Relaying;
 
 /// <summary>
-/// The relay: one receive loop per listener (client → backend) and one per session (backend → client).
-/// Steady state allocates nothing per datagram: pooled buffers, a reused receive <see cref="SocketAddress"/>,
-/// ValueTask socket calls, counters in plain fields. Nothing is queued: a datagram is sent or dropped at once.
+/// The relay: one dedicated thread per listener (client → backend, <see cref="ForwardLoop"/>) and one reply thread
+/// over every session's upstream socket (backend → client, <see cref="ReplyLoop"/>). Both move datagrams in
+/// batches — many per <c>recvmmsg</c>/<c>sendmmsg</c>, equal-sized runs as one UDP GSO send — because on a small
+/// machine the per-datagram system call and thread wake-up, not the copying, is what limits a relay.
+/// Steady state allocates nothing per datagram: native batch buffers owned by each thread, a reused receive
+/// <see cref="SocketAddress"/>, counters in plain fields. Nothing is queued: a batch is sent or dropped at once.
 /// </summary>
-internal sealed class RelayEngine : IAsyncDisposable
+internal sealed partial class RelayEngine : IAsyncDisposable
 {
+    /// <summary>Datagrams per system call. 64 keeps a batch of MTU-sized datagrams within one GSO send's limits.</summary>
+    internal const int BatchSize = 64;
+
+    /// <summary>How often a receive thread sleeping without traffic checks for a stop (bounds the SIGTERM drain).</summary>
+    private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(200);
+
     private readonly RelayOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -25,8 +34,8 @@ internal sealed class RelayEngine : IAsyncDisposable
     private readonly List<SessionTable> _tables = [];
     private readonly List<string> _names = [];
     private readonly List<Task> _loops = [];
-    private readonly Lock _sessionTasksLock = new();
-    private readonly HashSet<Task> _sessionTasks = [];
+    private readonly SessionSlots _slots = new();
+    private Epoll? _epoll;
     private IPEndPoint _backend = null!;
     private ITimer? _sweeper;
     private long _lastResolve;
@@ -73,6 +82,7 @@ internal sealed class RelayEngine : IAsyncDisposable
                 s.SendBufferSize = 4 * 1024 * 1024;
                 _listeners.Add(s);
                 s.Bind(ep);
+                SocketTuning.BlockWithReceiveTimeout(s, StopCheck);
                 _tables.Add(new SessionTable());
                 _names.Add(ep.ToString());
             }
@@ -83,12 +93,14 @@ internal sealed class RelayEngine : IAsyncDisposable
             _listeners.Clear();
             throw;
         }
+        _epoll = new Epoll(BatchSize);
         for (var i = 0; i < _listeners.Count; i++)
         {
             var index = i;
             Log.Listening(_log, _listeners[i].LocalEndPoint!.ToString()!, $"{_options.BackendHost}:{_options.BackendPort} ({_backend})");
-            _loops.Add(Task.Factory.StartNew(() => ListenLoop(index), TaskCreationOptions.LongRunning).Unwrap());
+            _loops.Add(StartThread($"relay-listen-{i}", () => ForwardLoop(index)));
         }
+        _loops.Add(StartThread("relay-replies", ReplyLoop));
         _sweeper = _time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -101,6 +113,7 @@ internal sealed class RelayEngine : IAsyncDisposable
             {
                 if (s.Close())
                 {
+                    _slots.Free(s);
                     Metrics.SessionExpired();
                     Log.SessionClosed(_log, s.ClientEndPoint(), _names[i], "idle timeout");
                 }
@@ -157,65 +170,6 @@ internal sealed class RelayEngine : IAsyncDisposable
             ?? throw new SocketException((int)SocketError.HostNotFound);
     }
 
-    private async Task ListenLoop(int index)
-    {
-        var socket = _listeners[index];
-        var table = _tables[index];
-        var buffer = GC.AllocateUninitializedArray<byte>(_options.BufferSize, pinned: true);
-        var from = new SocketAddress(socket.AddressFamily);
-        while (!_stopping)
-        {
-            int n;
-            try
-            {
-                n = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, from);
-            }
-            catch (ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException) when (!_stopping)
-            {
-                continue; // e.g. an ICMP error reported on the listening socket: never fatal
-            }
-            catch (SocketException)
-            {
-                break;
-            }
-            var packet = buffer.AsMemory(0, n);
-            var kind = PacketKind.TransportData;
-            if (_options.WireGuardOnly)
-            {
-                kind = WireGuardClassifier.Classify(packet.Span);
-                if (kind == PacketKind.Invalid)
-                {
-                    Metrics.Drop(DropReason.NotWireGuard);
-                    continue;
-                }
-            }
-            var session = table.Find(from);
-            if (session is null)
-            {
-                session = TryOpen(index, from, kind, packet.Span);
-                if (session is null) continue;
-            }
-            session.Touch(_time.GetTimestamp());
-            try
-            {
-                await session.Upstream!.SendAsync(packet, SocketFlags.None);
-                Metrics.ClientToBackend(index, n);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
-            {
-                Metrics.BackendUnreachable(); // ICMP port unreachable from an earlier datagram: keep the session
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                Metrics.BackendSendError();
-            }
-        }
-    }
-
     private Session? TryOpen(int index, SocketAddress from, PacketKind kind, ReadOnlySpan<byte> packet)
     {
         if (_classifier.VerifiesMac1)
@@ -245,14 +199,16 @@ internal sealed class RelayEngine : IAsyncDisposable
         var client = new SocketAddress(from.Family, from.Size);
         from.Buffer.Span[..from.Size].CopyTo(client.Buffer.Span);
         var backend = Backend;
-        var upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Socket? upstream = null;
         try
         {
+            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the listener thread.
+            upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             upstream.Connect(backend);
         }
         catch (SocketException)
         {
-            upstream.Dispose();
+            upstream?.Dispose();
             Metrics.BackendSendError();
             return null;
         }
@@ -262,60 +218,18 @@ internal sealed class RelayEngine : IAsyncDisposable
             upstream.Dispose();
             return _tables[index].Find(from);
         }
+        // Registered after the table: a reply arriving first waits in the socket, and level-triggered epoll reports it.
+        _slots.Add(session);
+        if (_stopping || !_epoll!.Add(upstream.SafeHandle, (ulong)session.Slot))
+        {
+            _tables[index].Remove(session);
+            if (session.Close()) _slots.Free(session);
+            Metrics.BackendSendError();
+            return null;
+        }
         Metrics.SessionOpened();
         Log.SessionOpened(_log, session.ClientEndPoint(), _names[index], upstream.LocalEndPoint!.ToString()!);
-        var task = Task.Run(() => ReplyLoop(session));
-        lock (_sessionTasksLock) _sessionTasks.Add(task);
-        _ = task.ContinueWith(t => { lock (_sessionTasksLock) _sessionTasks.Remove(t); }, TaskScheduler.Default);
         return session;
-    }
-
-    private async Task ReplyLoop(Session session)
-    {
-        var listener = _listeners[session.ListenerIndex];
-        var upstream = session.Upstream!;
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.BufferSize);
-        try
-        {
-            while (!session.IsClosed)
-            {
-                int n;
-                try
-                {
-                    n = await upstream.ReceiveAsync(buffer.AsMemory(), SocketFlags.None); // Memory overload: ValueTask, no allocation
-                }
-                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && !session.IsClosed)
-                {
-                    Metrics.BackendUnreachable(); // backend down: the session lives on and recovers when it is back
-                    continue;
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    break; // closed by the sweeper or at shutdown
-                }
-                var packet = buffer.AsMemory(0, n);
-                if (_options.WireGuardOnly && WireGuardClassifier.Classify(packet.Span) == PacketKind.Invalid)
-                {
-                    Metrics.Drop(DropReason.ReplyNotWireGuard);
-                    continue;
-                }
-                session.Touch(_time.GetTimestamp());
-                try
-                {
-                    await listener.SendToAsync(packet, SocketFlags.None, session.Client);
-                    Metrics.BackendToClient(session.ListenerIndex, n);
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    if (_stopping) break;
-                    Metrics.ReplySendError();
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>Stops receiving, closes every session and waits (bounded by <paramref name="timeout"/>) for the loops.</summary>
@@ -324,15 +238,42 @@ internal sealed class RelayEngine : IAsyncDisposable
         if (_stopping) return;
         _stopping = true;
         _sweeper?.Dispose();
-        foreach (var s in _listeners) s.Dispose();
+        foreach (var s in _listeners) s.Dispose(); // a thread inside recvmmsg holds a reference: the close waits for it
         var closed = 0;
         foreach (var t in _tables)
             foreach (var s in t.RemoveAll())
-                if (s.Close()) closed++;
+                if (s.Close())
+                {
+                    _slots.Free(s);
+                    closed++;
+                }
         Log.Stopping(_log, closed);
-        Task[] pending;
-        lock (_sessionTasksLock) pending = [.. _loops, .. _sessionTasks];
-        await Task.WhenAny(Task.WhenAll(pending), Task.Delay(timeout));
+        var all = Task.WhenAll(_loops);
+        await Task.WhenAny(all, Task.Delay(timeout));
+        // Only once no thread can be inside epoll_wait may its descriptor and event memory go.
+        if (all.IsCompleted) _epoll?.Dispose();
+    }
+
+    private static Task StartThread(string name, Action body)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true, // never keeps the process alive after Main returns
+            Name = name,
+        };
+        thread.Start();
+        return done.Task;
     }
 
     /// <inheritdoc />

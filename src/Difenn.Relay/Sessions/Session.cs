@@ -12,6 +12,15 @@ internal sealed class Session
     private long _lastActivity;
     private int _closed;
 
+    /// <summary>
+    /// Largest datagram size the forward path still tries to send as one GSO batch to the backend (lowered when
+    /// the route refuses, e.g. a datagram larger than the path MTU). Used only by the listener's thread.
+    /// </summary>
+    public int ForwardSegmentLimit = int.MaxValue;
+
+    /// <summary>The same for replies to the client. Used only by the reply thread.</summary>
+    public int ReplySegmentLimit = int.MaxValue;
+
     public Session(SocketAddress client, int listenerIndex, Socket? upstream, long now)
     {
         Client = client;
@@ -29,6 +38,9 @@ internal sealed class Session
     /// <summary>The socket connected to the backend (null only in unit tests of the table).</summary>
     public Socket? Upstream { get; }
 
+    /// <summary>The session's number in the relay's slot table (its epoll token); -1 before it is registered.</summary>
+    public int Slot { get; set; } = -1;
+
     /// <summary>Timestamp (TimeProvider ticks) of the last datagram either way.</summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
 
@@ -38,7 +50,7 @@ internal sealed class Session
     /// <summary>Records activity at <paramref name="now"/>.</summary>
     public void Touch(long now) => Volatile.Write(ref _lastActivity, now);
 
-    /// <summary>Closes the upstream socket (which ends the reply loop); idempotent. Returns true the first time.</summary>
+    /// <summary>Closes the upstream socket (which also removes it from the reply thread's epoll set); idempotent. Returns true the first time.</summary>
     public bool Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return false;

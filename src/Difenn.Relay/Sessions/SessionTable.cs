@@ -31,6 +31,12 @@ internal sealed class SessionTable
         lock (_lock) return _sessions.TryAdd(session.Client, session);
     }
 
+    /// <summary>Removes <paramref name="session"/> if it is the one registered for its client.</summary>
+    public bool Remove(Session session)
+    {
+        lock (_lock) return _sessions.TryGetValue(session.Client, out var s) && s == session && _sessions.Remove(session.Client);
+    }
+
     /// <summary>Removes and returns the sessions idle for longer than <paramref name="idle"/> at <paramref name="now"/>.</summary>
     public IReadOnlyList<Session> RemoveIdle(long now, TimeSpan idle, TimeProvider time)
     {

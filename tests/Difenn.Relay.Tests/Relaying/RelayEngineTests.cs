@@ -102,6 +102,63 @@ public class RelayEngineTests
     }
 
     [Fact]
+    public async Task Relay_DatagramLongerThanWireGuardEverSends_DroppedAsOversizedOthersFlow()
+    {
+        using var backend = new EchoBackend();
+        await using var relay = await StartAsync(backend);
+        using var client = new UdpClientSocket();
+        var ep = relay.LocalEndPoints[0];
+        client.Send(Packets.Transport(1, 3000), ep);
+        client.Send(Packets.Transport(2, 1452), ep);
+        Assert.Equal(2, Packets.Seq(client.Receive(Wait)!.Value.Data));
+        Assert.Equal(1, relay.Metrics.Drops(DropReason.Oversized));
+        Assert.Equal(1, backend.Received);
+    }
+
+    [Fact]
+    public async Task Relay_ThreeClientsBurstingTogether_EachGetsOnlyItsOwnRepliesInOrder()
+    {
+        using var backend = new EchoBackend { Record = false };
+        await using var relay = await StartAsync(backend);
+        var clients = Enumerable.Range(0, 3).Select(_ => new UdpClientSocket()).ToList();
+        clients.ForEach(c => c.Socket.ReceiveBufferSize = 4 * 1024 * 1024);
+        var ep = relay.LocalEndPoints[0];
+        for (var i = 0; i < 300; i++)
+            for (var c = 0; c < 3; c++)
+                clients[c].Send(Packets.Transport((c * 100_000) + i, 100 + (i % 3 * 16)), ep); // interleaved in every batch
+        for (var c = 0; c < 3; c++)
+        {
+            var seen = new List<int>();
+            while (clients[c].Receive(TimeSpan.FromMilliseconds(500)) is { } r) seen.Add(Packets.Seq(r.Data));
+            Assert.NotEmpty(seen);
+            Assert.All(seen, s => Assert.InRange(s, c * 100_000, (c * 100_000) + 299));
+            Assert.Equal(seen.Order(), seen);
+        }
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
+    public async Task Relay_Ipv6Listener_ReplyComesFromTheIpv6ListenerPort()
+    {
+        using var backend = new EchoBackend();
+        await using var relay = await StartAsync(backend, configure: o => o with { Listen = [new IPEndPoint(IPAddress.IPv6Loopback, 0)] });
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        client.ReceiveTimeout = (int)Wait.TotalMilliseconds;
+        var listener = relay.LocalEndPoints[0];
+        for (var i = 0; i < 20; i++) client.SendTo(Packets.Transport(i), listener);
+        var buffer = new byte[2048];
+        for (var i = 0; i < 20; i++)
+        {
+            EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+            var n = client.ReceiveFrom(buffer, ref from);
+            Assert.Equal(i, Packets.Seq(buffer[..n]));
+            Assert.Equal(listener, from);
+        }
+        Assert.Equal(1, relay.Metrics.Opened);
+    }
+
+    [Fact]
     public async Task Relay_AnyUdp_RelaysNonWireGuard()
     {
         using var backend = new EchoBackend();
