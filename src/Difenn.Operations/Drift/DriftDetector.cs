@@ -54,7 +54,7 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
         var legacy = stack.Hub.Legacy?.Containers ?? [];
         var ports = host.FirewallRules.Select(r => r.Port).ToList();
         var compose = host.Files.Single(f => f.Path.EndsWith("compose.yaml", StringComparison.Ordinal)).Path;
-        var output = await RunAsync(host, HubProbe.Script(host.Containers.Select(c => c.Name).Concat(legacy), ports, compose), ct);
+        var output = await RunAsync(host, HubProbe.Script([.. host.Containers.Select(c => c.Name), .. legacy], ports, compose), ct);
         return HubDrift.Compare(host, HubProbe.Parse(output, ports), legacy);
     }
 

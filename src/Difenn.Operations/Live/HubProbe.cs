@@ -48,21 +48,25 @@ public static class HubProbe
     /// <summary>The probe script.</summary>
     /// <param name="containers">Container names to inspect (the relay's and the legacy socat ones).</param>
     /// <param name="ports">The relay ports.</param>
-    /// <param name="composePath">The relay's compose file.</param>
-    public static string Script(IEnumerable<string> containers, IEnumerable<int> ports, string composePath) =>
-        "export LC_ALL=C\n"
-        + ScriptSections.Begin("ufw-status")
-        + "if command -v ufw >/dev/null 2>&1; then ufw status 2>&1 | head -n 1; else echo 'not installed'; fi\n"
-        + ScriptSections.Begin("ufw-added")
-        + "command -v ufw >/dev/null 2>&1 && ufw show added 2>&1\n"
-        + ScriptSections.Begin("docker")
-        + "if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then\n"
-        + $"  echo available; docker inspect --type container {string.Join(' ', containers.Select(Sh.Quote))} 2>/dev/null || true\n"
-        + "fi\n"
-        + ScriptSections.Begin("ss")
-        + $"ss -Hulnp 2>/dev/null | awk '{string.Join(" || ", ports.Select(p => $"$4 ~ /:{p}$/"))}'\n"
-        + ScriptSections.Begin("compose")
-        + $"sha256sum {Sh.Quote(composePath)} 2>/dev/null | cut -d' ' -f1\n";
+    /// <param name="composePath">The relay's compose file, or null to skip it.</param>
+    public static string Script(IReadOnlyList<string> containers, IEnumerable<int> ports, string? composePath)
+    {
+        var script = "export LC_ALL=C\n"
+            + ScriptSections.Begin("ufw-status")
+            + "if command -v ufw >/dev/null 2>&1; then ufw status 2>&1 | head -n 1; else echo 'not installed'; fi\n"
+            + ScriptSections.Begin("ufw-added")
+            + "command -v ufw >/dev/null 2>&1 && ufw show added 2>&1\n"
+            + ScriptSections.Begin("ss")
+            + $"ss -Hulnp 2>/dev/null | awk '{string.Join(" || ", ports.Select(p => $"$4 ~ /:{p}$/"))}'\n";
+        if (containers.Count > 0)
+            script += ScriptSections.Begin("docker")
+                + "if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then\n"
+                + $"  echo available; docker inspect --type container {string.Join(' ', containers.Select(Sh.Quote))} 2>/dev/null || true\n"
+                + "fi\n";
+        if (composePath is not null)
+            script += ScriptSections.Begin("compose") + $"sha256sum {Sh.Quote(composePath)} 2>/dev/null | cut -d' ' -f1\n";
+        return script;
+    }
 
     /// <summary>Parses the probe's output.</summary>
     public static LiveHub Parse(string output, IEnumerable<int> ports)
