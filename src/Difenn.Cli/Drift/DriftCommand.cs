@@ -46,20 +46,11 @@ public static class DriftCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             var token = Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN");
             var detector = new DriftDetector(shell, cloudflare: string.IsNullOrEmpty(token) ? null : new CloudflareDnsReader(http, token));
-            var report = await detector.CheckAsync(model, state, new Progress(console.Error), ct);
+            var report = await detector.CheckAsync(model, state, new StderrProgress(console.Error), ct);
             if (r.GetValue(json)) JsonOutput.Write(console.Out, new { report.Stack, inSync = report.ExitCode == 0, report.DriftFound, report.UncheckedHosts, report.ExitCode, report.Items });
             else DriftPrinter.Print(console.Out, report, r.GetValue(all));
             return report.ExitCode;
         });
         return cmd;
-    }
-
-    /// <summary>Progress on stderr, synchronously (IProgress's default posts to the thread pool and could reorder lines).</summary>
-    internal sealed class Progress(TextWriter error) : IProgress<string>
-    {
-        public void Report(string value)
-        {
-            lock (error) error.WriteLine(value);
-        }
     }
 }

@@ -79,7 +79,7 @@ public static class RotateCommand
                 _ => throw new UsageException("--secrets-dir and --pulumi-stack exclude each other"),
             };
             await using var shell = ssh.CreateShell(r);
-            var rotation = new KeyRotation(shell, stack.Secrets(r), store, new Drift.DriftCommand.Progress(console.Error));
+            var rotation = new KeyRotation(shell, stack.Secrets(r), store, new StderrProgress(console.Error));
             var report = await rotation.RunAsync(plan, r.GetValue(noEdit) ? null : model.SourceFile, ct);
             if (r.GetValue(json)) JsonOutput.Write(console.Out, report);
             else

@@ -35,7 +35,7 @@ public static class VerifyCommand
         {
             var model = stack.Load(r, console);
             await using var shell = ssh.CreateShell(r);
-            var report = await new Verifier(shell).VerifyAsync(model, DesiredStateBuilder.Build(model), new Drift.DriftCommand.Progress(console.Error), ct);
+            var report = await new Verifier(shell).VerifyAsync(model, DesiredStateBuilder.Build(model), new StderrProgress(console.Error), ct);
             if (r.GetValue(json)) JsonOutput.Write(console.Out, new { report.Stack, ok = report.ExitCode == 0, report.Checks });
             else Print(console.Out, report);
             return report.ExitCode;

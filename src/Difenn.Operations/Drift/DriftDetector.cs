@@ -64,7 +64,7 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
         // The probes never fail on their own (every step tolerates a missing tool); a failure is a hop that did not
         // connect, e.g. the ssh from CT2914 to the router through the tunnel (exit 255).
         if (result.ExitCode != 0)
-            throw new HostUnreachableException(host.Name, $"{host.Name}: the probe did not run via {host.Connection} (exit {result.ExitCode}): {LastLine(result.StdErr)}");
+            throw new HostUnreachableException(host.Name, $"{host.Name}: the probe did not run via {host.Connection} (exit {result.ExitCode}): {RemoteResult.LastLine(result.StdErr)}");
         return result.StdOut;
     }
 
@@ -100,6 +100,4 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
         }
         return d.Items;
     }
-
-    private static string LastLine(string text) => text.Trim().Split('\n')[^1].Trim();
 }

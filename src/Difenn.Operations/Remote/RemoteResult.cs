@@ -10,9 +10,12 @@ public sealed record RemoteResult(int ExitCode, string StdOut, string StdErr)
     public RemoteResult EnsureSuccess(string host, string what)
     {
         if (ExitCode == 0) return this;
-        var detail = StdErr.Trim().Split('\n')[^1].Trim();
+        var detail = LastLine(StdErr);
         throw new RemoteCommandException(host, $"{what} failed on {host} (exit {ExitCode}){(detail.Length > 0 ? ": " + detail : "")}", this);
     }
+
+    /// <summary>The last non-blank line of <paramref name="text"/>, trimmed (what a script or tool said last); "" when none.</summary>
+    public static string LastLine(string text) => text.Trim().Split('\n')[^1].Trim();
 }
 
 /// <summary>A host could not be reached or refused us: no connection, authentication failed, host key not trusted.</summary>

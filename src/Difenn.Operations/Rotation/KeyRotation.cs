@@ -93,7 +93,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             {
                 var result = await shell.RunAsync(r.Name, r.Connection, r.Commands.Single().Create.Reveal(newSecrets), ct);
                 result.EnsureSuccess(r.Name, "applying the new router config");
-                Log($"{r.Name}: {LastLine(result.StdOut)}");
+                Log($"{r.Name}: {RemoteResult.LastLine(result.StdOut)}");
                 changed.Add(r);
             }
             catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
@@ -123,7 +123,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         {
             var result = await shell.RunAsync(server.Name, server.Connection, server.Commands.Single().Create.Reveal(newSecrets), ct);
             result.EnsureSuccess(server.Name, "applying the new server config");
-            Log($"{server.Name}: {LastLine(result.StdOut)}");
+            Log($"{server.Name}: {RemoteResult.LastLine(result.StdOut)}");
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
@@ -153,7 +153,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             {
                 var result = await shell.RunAsync(back.Name, back.Connection, back.Commands.Single().Create.Reveal(secrets), ct);
                 result.EnsureSuccess(back.Name, "restoring the server config");
-                Log($"{server.Name}: restored: {LastLine(result.StdOut)}");
+                Log($"{server.Name}: restored: {RemoteResult.LastLine(result.StdOut)}");
             }
             catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
             {
@@ -268,7 +268,6 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
 
     private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss} {line}");
 
-    private static string LastLine(string text) => text.Trim().Split('\n')[^1].Trim();
 
     private static string Describe(RotationPlan plan) => plan.Target switch
     {

@@ -154,7 +154,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         try
         {
             var result = await shell.RunAsync(router.Name, router.Connection, script, ct);
-            if (result.ExitCode != 0) throw new HostUnreachableException(router.Name, $"{router.Name}: not reachable through the tunnel (exit {result.ExitCode}): {result.StdErr.Trim().Split('\n')[^1]}");
+            if (result.ExitCode != 0) throw new HostUnreachableException(router.Name, $"{router.Name}: not reachable through the tunnel (exit {result.ExitCode}): {RemoteResult.LastLine(result.StdErr)}");
             s = ScriptSections.Parse(result.StdOut);
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
@@ -175,7 +175,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
                     "a congested or roaming LTE link", "check the router's signal; if on LTE, compare with ethernet"));
         }
         else
-            checks.Add(new VerifyCheck($"{router.Name} ping {target} over the tunnel", CheckStatus.Fail, ping.Trim().Split('\n')[^1],
+            checks.Add(new VerifyCheck($"{router.Name} ping {target} over the tunnel", CheckStatus.Fail, RemoteResult.LastLine(ping),
                 "the tunnel carries no traffic although ssh reached the router (routing or AllowedIPs)", "difenn drift: compare AllowedIPs on both ends"));
 
         var live = WireGuardProbe.Parse(s);
