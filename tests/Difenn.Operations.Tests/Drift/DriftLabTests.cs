@@ -9,15 +9,14 @@ namespace Difenn.Operations.Tests.Drift;
 /// </summary>
 public sealed class DriftLabTests : IAsyncLifetime
 {
-    private TopologyLab _lab = null!;
+    private TopologyLab _lab = null!; // set by InitializeAsync; still null in DisposeAsync when the lab failed to start
 
     public async Task InitializeAsync()
     {
-        _lab = await TopologyLab.StartAsync();
-        await _lab.DeployAsync();
+        _lab = await TopologyLab.StartDeployedAsync();
     }
 
-    public async Task DisposeAsync() => await _lab.DisposeAsync();
+    public async Task DisposeAsync() { if (_lab is not null) await _lab.DisposeAsync(); } // null when the lab failed to start (it cleaned up itself)
 
     private async Task<DriftReport> CheckAsync()
     {

@@ -12,18 +12,18 @@ namespace Difenn.Operations.Tests.Rotation;
 /// </summary>
 public sealed class RotationLabTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private TopologyLab _lab = null!;
+    private TopologyLab _lab = null!; // set by InitializeAsync; still null in DisposeAsync when the lab failed to start
     private readonly List<string> _log = [];
 
     public async Task InitializeAsync()
     {
-        _lab = await TopologyLab.StartAsync();
-        await _lab.DeployAsync();
+        _lab = await TopologyLab.StartDeployedAsync();
     }
 
     public async Task DisposeAsync()
     {
         foreach (var line in _log) output.WriteLine(line);
+        if (_lab is null) return; // the lab failed to start (it cleaned up itself)
         output.WriteLine(await _lab.DiagnosticsAsync());
         await _lab.DisposeAsync();
     }

@@ -68,6 +68,22 @@ public sealed class TopologyLab : IAsyncDisposable
         }
     }
 
+    /// <summary>A lab with the stack deployed and the tunnel up (<see cref="StartAsync"/> then <see cref="DeployAsync"/>).</summary>
+    public static async Task<TopologyLab> StartDeployedAsync()
+    {
+        var lab = await StartAsync();
+        try
+        {
+            await lab.DeployAsync();
+            return lab;
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
+    }
+
     private async Task BuildAsync(int rollbackSeconds)
     {
         foreach (var d in new[] { "hub/upper/default", "hub/work", "hub/opt", "hub/bin", "px3/bin", "ct/etc", "ct/run", "ct/root/.ssh", "ct/bin",
