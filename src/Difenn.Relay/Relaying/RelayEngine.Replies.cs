@@ -7,32 +7,12 @@ namespace Difenn.Relay.Relaying;
 
 internal sealed partial class RelayEngine
 {
-    /// <summary>Batches taken from one ready session per epoll event before moving on: a busy session cannot starve the rest.</summary>
-    private const int RoundsPerEvent = 4;
-
     /// <summary>
-    /// Backend → client for every session, on one thread: epoll reports which upstream sockets have replies; each is
-    /// drained with <c>recvmmsg</c> and its replies sent to its client with <c>sendmmsg</c> (or one GSO send) from
-    /// the listener the client talks to, so they leave from the port the client sent to. One thread instead of a
-    /// loop per session: no wake-up per datagram, no per-session stacks, and the same cost for 1 or 1000 sessions.
+    /// Backend → client for one session that epoll reported readable: drains its upstream socket with
+    /// <c>recvmmsg</c> (at most <see cref="RoundsPerEvent"/> batches, so a busy session cannot starve the rest) and
+    /// sends the replies to its client with <c>sendmmsg</c> (or one GSO send) from the listener the client talks to,
+    /// so they leave from the port the client sent to.
     /// </summary>
-    private void ReplyLoop()
-    {
-        var epoll = _epoll!;
-        using var batch = new DatagramBatch(BatchSize, _options.BufferSize, withNames: false);
-        using var sender = new DatagramSender(BatchSize);
-        while (!_stopping)
-        {
-            var events = epoll.Wait((int)StopCheck.TotalMilliseconds);
-            for (var e = 0; e < events && !_stopping; e++)
-            {
-                var session = _slots.Get(epoll.Token(e));
-                if (session is null || session.IsClosed) continue;
-                DrainReplies(session, batch, sender);
-            }
-        }
-    }
-
     private void DrainReplies(Session session, DatagramBatch batch, DatagramSender sender)
     {
         var upstream = session.Upstream!.SafeHandle;

@@ -10,11 +10,11 @@ using Microsoft.Extensions.Logging;
 namespace Difenn.Relay.Relaying;
 
 /// <summary>
-/// The relay: one dedicated thread per listener (client → backend, <see cref="ForwardLoop"/>) and one reply thread
-/// over every session's upstream socket (backend → client, <see cref="ReplyLoop"/>). Both move datagrams in
+/// The relay: one thread (<see cref="RelayLoop"/>) sleeping in <c>epoll_wait</c> over every listener and every
+/// session's upstream socket, forwarding client → backend and backend → client. Both directions move datagrams in
 /// batches — many per <c>recvmmsg</c>/<c>sendmmsg</c>, equal-sized runs as one UDP GSO send — because on a small
 /// machine the per-datagram system call and thread wake-up, not the copying, is what limits a relay.
-/// Steady state allocates nothing per datagram: native batch buffers owned by each thread, a reused receive
+/// Steady state allocates nothing per datagram: native batch buffers owned by the thread, a reused receive
 /// <see cref="SocketAddress"/>, counters in plain fields. Nothing is queued: a batch is sent or dropped at once.
 /// </summary>
 internal sealed partial class RelayEngine : IAsyncDisposable
@@ -22,7 +22,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     /// <summary>Datagrams per system call. 64 keeps a batch of MTU-sized datagrams within one GSO send's limits.</summary>
     internal const int BatchSize = 64;
 
-    /// <summary>How often a receive thread sleeping without traffic checks for a stop (bounds the SIGTERM drain).</summary>
+    /// <summary>How often the relay thread sleeping without traffic checks for a stop (bounds the SIGTERM drain).</summary>
     private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(200);
 
     private readonly RelayOptions _options;
@@ -33,7 +33,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<SessionTable> _tables = [];
     private readonly List<string> _names = [];
-    private readonly List<Task> _loops = [];
+    private Task _loop = Task.CompletedTask;
     private readonly SessionSlots _slots = new();
     private Epoll? _epoll;
     private IPEndPoint _backend = null!;
@@ -82,25 +82,23 @@ internal sealed partial class RelayEngine : IAsyncDisposable
                 s.SendBufferSize = 4 * 1024 * 1024;
                 _listeners.Add(s);
                 s.Bind(ep);
-                SocketTuning.BlockWithReceiveTimeout(s, StopCheck);
                 _tables.Add(new SessionTable());
                 _names.Add(ep.ToString());
             }
+            _epoll = new Epoll(BatchSize);
+            for (var i = 0; i < _listeners.Count; i++)
+                if (!_epoll.Add(_listeners[i].SafeHandle, ListenerToken(i))) throw new SocketException(Libc.Errno);
         }
         catch
         {
             foreach (var s in _listeners) s.Dispose();
             _listeners.Clear();
+            _epoll?.Dispose();
             throw;
         }
-        _epoll = new Epoll(BatchSize);
-        for (var i = 0; i < _listeners.Count; i++)
-        {
-            var index = i;
-            Log.Listening(_log, _listeners[i].LocalEndPoint!.ToString()!, $"{_options.BackendHost}:{_options.BackendPort} ({_backend})");
-            _loops.Add(StartThread($"relay-listen-{i}", () => ForwardLoop(index)));
-        }
-        _loops.Add(StartThread("relay-replies", ReplyLoop));
+        foreach (var s in _listeners)
+            Log.Listening(_log, s.LocalEndPoint!.ToString()!, $"{_options.BackendHost}:{_options.BackendPort} ({_backend})");
+        _loop = StartThread("relay", RelayLoop);
         _sweeper = _time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -202,7 +200,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         Socket? upstream = null;
         try
         {
-            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the listener thread.
+            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the relay thread.
             upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             upstream.Connect(backend);
         }
@@ -238,7 +236,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         if (_stopping) return;
         _stopping = true;
         _sweeper?.Dispose();
-        foreach (var s in _listeners) s.Dispose(); // a thread inside recvmmsg holds a reference: the close waits for it
+        foreach (var s in _listeners) s.Dispose(); // a call in progress holds a reference: the close waits for it
         var closed = 0;
         foreach (var t in _tables)
             foreach (var s in t.RemoveAll())
@@ -248,10 +246,9 @@ internal sealed partial class RelayEngine : IAsyncDisposable
                     closed++;
                 }
         Log.Stopping(_log, closed);
-        var all = Task.WhenAll(_loops);
-        await Task.WhenAny(all, Task.Delay(timeout));
-        // Only once no thread can be inside epoll_wait may its descriptor and event memory go.
-        if (all.IsCompleted) _epoll?.Dispose();
+        await Task.WhenAny(_loop, Task.Delay(timeout));
+        // Only once the thread cannot be inside epoll_wait may its descriptor and event memory go.
+        if (_loop.IsCompleted) _epoll?.Dispose();
     }
 
     private static Task StartThread(string name, Action body)

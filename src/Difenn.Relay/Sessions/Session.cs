@@ -14,11 +14,11 @@ internal sealed class Session
 
     /// <summary>
     /// Largest datagram size the forward path still tries to send as one GSO batch to the backend (lowered when
-    /// the route refuses, e.g. a datagram larger than the path MTU). Used only by the listener's thread.
+    /// the route refuses, e.g. a datagram larger than the path MTU). Used only by the relay thread.
     /// </summary>
     public int ForwardSegmentLimit = int.MaxValue;
 
-    /// <summary>The same for replies to the client. Used only by the reply thread.</summary>
+    /// <summary>The same for replies to the client. Used only by the relay thread.</summary>
     public int ReplySegmentLimit = int.MaxValue;
 
     public Session(SocketAddress client, int listenerIndex, Socket? upstream, long now)
@@ -50,7 +50,7 @@ internal sealed class Session
     /// <summary>Records activity at <paramref name="now"/>.</summary>
     public void Touch(long now) => Volatile.Write(ref _lastActivity, now);
 
-    /// <summary>Closes the upstream socket (which also removes it from the reply thread's epoll set); idempotent. Returns true the first time.</summary>
+    /// <summary>Closes the upstream socket (which also removes it from the relay thread's epoll set); idempotent. Returns true the first time.</summary>
     public bool Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return false;

@@ -1,7 +1,7 @@
 namespace Difenn.Relay.Sessions;
 
 /// <summary>
-/// Numbers the open sessions with small integers, reused after close, so the reply thread's epoll events can carry
+/// Numbers the open sessions with small integers, reused after close, so the relay thread's epoll events can carry
 /// a session's number and the thread finds the session without a lookup structure or a lock. A stale event (for a
 /// session closed after epoll reported it) finds either nothing or the slot's new session; reading that session's
 /// own socket is harmless, so no datagram can reach the wrong client.
@@ -45,7 +45,7 @@ internal sealed class SessionSlots
         }
     }
 
-    /// <summary>The session in <paramref name="slot"/>, or null. Lock-free: called by the reply thread per event.</summary>
+    /// <summary>The session in <paramref name="slot"/>, or null. Lock-free: called by the relay thread per event.</summary>
     public Session? Get(ulong slot)
     {
         var sessions = Volatile.Read(ref _sessions);

@@ -48,10 +48,10 @@ internal sealed unsafe class DatagramBatch : IDisposable
     public int SlotSize { get; }
 
     /// <summary>
-    /// Receives up to <see cref="Capacity"/> datagrams from <paramref name="socket"/>. <paramref name="flags"/>:
-    /// <see cref="Libc.MSG_WAITFORONE"/> blocks (up to the socket's receive timeout) for the first datagram only;
-    /// <see cref="Libc.MSG_DONTWAIT"/> never blocks. Returns how many arrived, or -1 with <paramref name="errno"/>
-    /// (<see cref="Libc.EBADF"/> when the socket is closed).
+    /// Receives up to <see cref="Capacity"/> datagrams from <paramref name="socket"/> with <c>recvmmsg</c>
+    /// (<paramref name="flags"/>: the relay passes <see cref="Libc.MSG_DONTWAIT"/>; epoll tells it when to call).
+    /// Returns how many arrived, or -1 with <paramref name="errno"/> (<see cref="Libc.EAGAIN"/> when nothing is
+    /// waiting, <see cref="Libc.EBADF"/> when the socket is closed).
     /// </summary>
     public int Receive(SafeSocketHandle socket, int flags, out int errno)
     {

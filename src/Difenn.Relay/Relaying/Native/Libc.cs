@@ -22,16 +22,10 @@ internal static unsafe partial class Libc
 
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
-    public const int MSG_WAITFORONE = 0x10000;
 
     public const int SOL_SOCKET = 1;
-    public const int SO_RCVTIMEO = 20;
     public const int SOL_UDP = 17;
     public const int UDP_SEGMENT = 103;
-
-    public const int F_GETFL = 3;
-    public const int F_SETFL = 4;
-    public const int O_NONBLOCK = 0x800;
 
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
@@ -49,9 +43,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, void* value, uint length);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int fcntl(int fd, int cmd, int arg);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int epoll_create1(int flags);
