@@ -6,7 +6,7 @@ namespace Difenn.Relay.Configuration;
 /// <summary>
 /// Parses the command line, with environment variables as fallbacks so a compose file can configure the relay:
 /// DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP + DIFENN_PORT (the runbook's names) or DIFENN_RELAY_BACKEND,
-/// DIFENN_SERVER_PUBLIC_KEY (comma-separated), DIFENN_RELAY_METRICS.
+/// DIFENN_SERVER_PUBLIC_KEY (comma-separated), DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
 /// </summary>
 public static class RelayArguments
 {
@@ -32,11 +32,15 @@ public static class RelayArguments
           --new-sessions-per-second N   per source address (default 20)
           --metrics ADDR:PORT      Prometheus /metrics and /healthz (default 127.0.0.1:9480; "off" to disable)
           --resolve-interval SECONDS    backend DNS re-resolution (default 30)
+          --state-file PATH        keep sessions across restarts in PATH (client and upstream port of each, mode
+                                   0600; written on change, every 30 s and at shutdown). Without it a restart
+                                   drops every session, and an idle WireGuard client behind --server-public-key
+                                   is cut off until its next handshake, up to 2 minutes (default: none)
           -h, --help               this text
 
         Environment (used when the option is absent): DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP and
         DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY (comma-separated),
-        DIFENN_RELAY_METRICS.
+        DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
 
         Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure (e.g. port in use), 2 usage error.
 
@@ -49,7 +53,7 @@ public static class RelayArguments
     public static RelayOptions Parse(IReadOnlyList<string> args, Func<string, string?> env)
     {
         var listen = new List<IPEndPoint>();
-        string? backend = null, metrics = null;
+        string? backend = null, metrics = null, stateFile = null;
         var keys = new List<string>();
         int? idle = null, max = null, rate = null, resolve = null;
         var anyUdp = false;
@@ -68,6 +72,7 @@ public static class RelayArguments
                 case "--new-sessions-per-second": rate = Int(a, Value(), 1, 1_000_000); break;
                 case "--metrics": metrics = Value(); break;
                 case "--resolve-interval": resolve = Int(a, Value(), 1, 86400); break;
+                case "--state-file": stateFile = Value(); break;
                 default: throw new ArgumentException($"unknown argument '{a}'");
             }
         }
@@ -101,6 +106,16 @@ public static class RelayArguments
         else if (metrics is not null && !IPEndPoint.TryParse(metrics, out metricsEp))
             throw new ArgumentException($"--metrics '{metrics}' must be ADDR:PORT or off");
 
+        stateFile ??= env("DIFENN_RELAY_STATE_FILE");
+        if (stateFile is { Length: 0 }) stateFile = null;
+        if (stateFile is not null)
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(stateFile));
+            if (Directory.Exists(stateFile)) throw new ArgumentException($"--state-file '{stateFile}' is a directory; give a file path in it");
+            if (directory is null || !Directory.Exists(directory))
+                throw new ArgumentException($"--state-file '{stateFile}': directory '{directory}' does not exist");
+        }
+
         var o = new RelayOptions
         {
             Listen = listen,
@@ -109,6 +124,7 @@ public static class RelayArguments
             ServerPublicKeys = keyBytes,
             WireGuardOnly = !anyUdp,
             Metrics = metricsEp,
+            StateFile = stateFile,
         };
         if (idle is int s) o = o with { IdleTimeout = TimeSpan.FromSeconds(s) };
         if (max is int m) o = o with { MaxSessions = m };

@@ -35,6 +35,12 @@ public sealed record RelayOptions
     /// <summary>Where Prometheus metrics and /healthz are served. Default 127.0.0.1:9480; null disables.</summary>
     public IPEndPoint? Metrics { get; init; } = new(IPAddress.Loopback, 9480);
 
+    /// <summary>
+    /// Where the session table is kept across restarts (written on change, every 30 s and at shutdown; read at
+    /// start), so clients keep their sessions when the relay restarts. Default none: sessions end with the process.
+    /// </summary>
+    public string? StateFile { get; init; }
+
     /// <summary>How often a backend DNS name is re-resolved. Default 30 s.</summary>
     public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(30);
 

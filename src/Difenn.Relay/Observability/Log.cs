@@ -24,6 +24,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "stopping: {Sessions} sessions closed")]
     public static partial void Stopping(ILogger logger, int sessions);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "session restored {Client} via {Listener} (upstream local {Upstream}, idle {IdleSeconds} s)")]
+    public static partial void SessionRestored(ILogger logger, IPEndPoint client, string listener, string upstream, int idleSeconds);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "restored {Restored} sessions from {Path} ({Skipped} expired or no longer listened for; {SamePort} on their old upstream port)")]
+    public static partial void SessionsRestored(ILogger logger, int restored, int skipped, int samePort, string path);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "state file {Path}: {Problem}")]
+    public static partial void StateFileProblem(ILogger logger, string path, string problem);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "metrics on http://{Endpoint}/metrics")]
     public static partial void MetricsListening(ILogger logger, IPEndPoint endpoint);
 }

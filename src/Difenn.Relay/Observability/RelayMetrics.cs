@@ -36,7 +36,7 @@ internal sealed class RelayMetrics
     private readonly string[] _listeners;
     private readonly long[] _packetsIn, _bytesIn, _packetsOut, _bytesOut;
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
-    private long _opened, _expired, _backendSendErrors, _backendUnreachable, _replySendErrors;
+    private long _opened, _restored, _expired, _backendSendErrors, _backendUnreachable, _replySendErrors;
 
     public RelayMetrics(IReadOnlyList<string> listeners)
     {
@@ -68,6 +68,8 @@ internal sealed class RelayMetrics
 
     public void SessionOpened() => Interlocked.Increment(ref _opened);
 
+    public void SessionRestored() => Interlocked.Increment(ref _restored);
+
     public void SessionExpired() => Interlocked.Increment(ref _expired);
 
     public void BackendSendError(int count = 1) => Interlocked.Add(ref _backendSendErrors, count);
@@ -83,6 +85,8 @@ internal sealed class RelayMetrics
     public long PacketsOut(int listener) => Interlocked.Read(ref _packetsOut[listener]);
 
     public long Opened => Interlocked.Read(ref _opened);
+
+    public long Restored => Interlocked.Read(ref _restored);
 
     public long Expired => Interlocked.Read(ref _expired);
 
@@ -109,6 +113,8 @@ internal sealed class RelayMetrics
         sb.Append($"difenn_relay_sessions_active {ActiveSessions()}\n");
         Family("difenn_relay_sessions_opened_total", "counter", "Sessions opened.");
         sb.Append($"difenn_relay_sessions_opened_total {Opened}\n");
+        Family("difenn_relay_sessions_restored_total", "counter", "Sessions brought back from the state file at start.");
+        sb.Append($"difenn_relay_sessions_restored_total {Restored}\n");
         Family("difenn_relay_sessions_expired_total", "counter", "Sessions closed after the idle timeout.");
         sb.Append($"difenn_relay_sessions_expired_total {Expired}\n");
         Family("difenn_relay_dropped_total", "counter", "Datagrams dropped, by reason.");

@@ -98,6 +98,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         }
         foreach (var s in _listeners)
             Log.Listening(_log, s.LocalEndPoint!.ToString()!, $"{_options.BackendHost}:{_options.BackendPort} ({_backend})");
+        RestoreSessions();
         _loop = StartThread("relay", RelayLoop);
         _sweeper = _time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -113,10 +114,12 @@ internal sealed partial class RelayEngine : IAsyncDisposable
                 {
                     _slots.Free(s);
                     Metrics.SessionExpired();
+                    SessionsChanged();
                     Log.SessionClosed(_log, s.ClientEndPoint(), _names[i], "idle timeout");
                 }
             }
         _rateLimiter.Prune();
+        SaveSessions(force: false);
         if (!IPAddress.TryParse(_options.BackendHost, out _) && _time.GetElapsedTime(_lastResolve, now) >= _options.ResolveInterval
             && Interlocked.Exchange(ref _resolving, 1) == 0)
         {
@@ -210,11 +213,25 @@ internal sealed partial class RelayEngine : IAsyncDisposable
             Metrics.BackendSendError();
             return null;
         }
-        var session = new Session(client, index, upstream, _time.GetTimestamp());
+        var session = Register(index, client, upstream, _time.GetTimestamp());
+        if (session is null) return _tables[index].Find(from);
+        Metrics.SessionOpened();
+        Log.SessionOpened(_log, session.ClientEndPoint(), _names[index], upstream.LocalEndPoint!.ToString()!);
+        return session;
+    }
+
+    /// <summary>
+    /// Makes a session of <paramref name="client"/> on listener <paramref name="index"/> with its connected
+    /// <paramref name="upstream"/> socket: in the table, in a slot, watched by epoll. Null (and the socket closed)
+    /// when the client already has a session or the relay is stopping.
+    /// </summary>
+    private Session? Register(int index, SocketAddress client, Socket upstream, long lastActivity)
+    {
+        var session = new Session(client, index, upstream, lastActivity);
         if (!_tables[index].TryAdd(session))
         {
             upstream.Dispose();
-            return _tables[index].Find(from);
+            return null;
         }
         // Registered after the table: a reply arriving first waits in the socket, and level-triggered epoll reports it.
         _slots.Add(session);
@@ -225,8 +242,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
             Metrics.BackendSendError();
             return null;
         }
-        Metrics.SessionOpened();
-        Log.SessionOpened(_log, session.ClientEndPoint(), _names[index], upstream.LocalEndPoint!.ToString()!);
+        SessionsChanged();
         return session;
     }
 
@@ -236,6 +252,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         if (_stopping) return;
         _stopping = true;
         _sweeper?.Dispose();
+        SaveSessions(force: true); // before closing them: the next start brings them back
         foreach (var s in _listeners) s.Dispose(); // a call in progress holds a reference: the close waits for it
         var closed = 0;
         foreach (var t in _tables)

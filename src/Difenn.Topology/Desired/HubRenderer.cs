@@ -12,6 +12,9 @@ internal static class HubRenderer
 {
     public const string ProjectName = "difenn-relay";
 
+    /// <summary>Where the relay containers keep their session tables (the compose project's named volume <c>state</c>).</summary>
+    public const string StateDir = "/var/lib/difenn-relay";
+
     public static HostState Render(Stack stack)
     {
         // The relay's MAC1 gate accepts the server's key and the keys it had before its last rotation.
@@ -23,7 +26,8 @@ internal static class HubRenderer
             Name: $"difenn_relay_{l.Port}",
             Service: $"relay-{l.Port}",
             Image: relay.Image,
-            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), .. keyArgs, "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}"],
+            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), .. keyArgs, "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}",
+                "--state-file", $"{StateDir}/sessions-{l.Port}"],
             Restart: "unless-stopped",
             NetworkMode: "host",
             ListenPort: l.Port,
@@ -63,9 +67,12 @@ internal static class HubRenderer
             sb.Append($"    command: [{string.Join(", ", c.Command.Select(a => $"\"{a}\""))}]\n");
             sb.Append("    labels:\n      traefik.enable: \"false\"\n");
             sb.Append("    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n    read_only: true\n");
+            // The one writable place: sessions survive a restart or recreation (a new key, an upgrade).
+            sb.Append($"    volumes: [\"state:{StateDir}\"]\n");
             sb.Append($"    healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/difenn-relay\", \"healthcheck\", \"--metrics\", \"127.0.0.1:{c.MetricsPort}\"]\n");
             sb.Append("      interval: 30s\n      timeout: 3s\n      retries: 3\n");
         }
+        sb.Append("volumes:\n  state: {}\n");
         return sb.ToString();
     }
 

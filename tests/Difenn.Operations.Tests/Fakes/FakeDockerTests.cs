@@ -16,7 +16,7 @@ public sealed class FakeDockerTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "bin"));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Fakes", "docker"), Path.Combine(_root, "bin", "docker"));
         File.SetUnixFileMode(Path.Combine(_root, "bin", "docker"), (UnixFileMode)0b111_101_101);
-        File.WriteAllText(Path.Combine(_root, "docker-images.json"), JsonSerializer.Serialize(new Dictionary<string, string> { ["sleeper:1"] = "/bin/sleep" }));
+        File.WriteAllText(Path.Combine(_root, "docker-images.json"), JsonSerializer.Serialize(new Dictionary<string, string> { ["sleeper:1"] = "/bin/sleep", ["toucher:1"] = "/usr/bin/touch" }));
     }
 
     public void Dispose()
@@ -68,6 +68,22 @@ public sealed class FakeDockerTests : IDisposable
 
         (await Docker("compose", "-p", "p", "-f", compose, "down")).EnsureSuccess("compose down");
         Assert.Equal(1, (await Docker("inspect", "c1")).ExitCode);
+    }
+
+    [Fact]
+    public async Task ComposeUp_NamedVolume_IsAProjectDirectoryTheProcessWritesAndThatOutlivesTheContainer()
+    {
+        var compose = Path.Combine(_root, "compose.yaml");
+        File.WriteAllText(compose, "name: p\nservices:\n  s1:\n    image: toucher:1\n    container_name: c1\n    command: [\"/data/made-inside\"]\n    volumes: [\"state:/data\"]\nvolumes:\n  state: {}\n");
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d")).EnsureSuccess("compose up");
+        var c = JsonDocument.Parse((await Docker("inspect", "c1")).EnsureSuccess("inspect").StdOut).RootElement[0];
+        Assert.Equal(["/data/made-inside"], c.GetProperty("Config").GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["p_state:/data:rw"], c.GetProperty("HostConfig").GetProperty("Binds").EnumerateArray().Select(e => e.GetString()));
+        var file = Path.Combine(_root, "volumes", "p_state", "made-inside");
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(file), 3000), "the process did not write into the volume");
+
+        (await Docker("compose", "-p", "p", "-f", compose, "down")).EnsureSuccess("compose down");
+        Assert.True(File.Exists(file)); // `down` without -v keeps named volumes, as docker does
     }
 
     [Fact]

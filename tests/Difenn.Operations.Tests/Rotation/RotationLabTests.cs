@@ -65,6 +65,12 @@ public sealed class RotationLabTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(report.NewPublicKey, await ContainerAsync("wg show wg0 public-key"));
         Assert.Equal(report.NewPublicKey, await RouterUciAsync("wg_difenn_server.public_key"));
         Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2"));
+        // The relay restarted with the new key kept the router's session (its state file, on the compose volume).
+        var relayLogs = string.Join("\n", Directory.GetFiles(_lab.HubDir, "difenn_relay_*.log").Select(File.ReadAllText));
+        Assert.Matches(@"restored [1-9]\d* sessions", relayLogs);
+        var stateFiles = Directory.GetFiles(Path.Combine(_lab.HubDir, "volumes", "difenn-relay_state"), "sessions-*");
+        Assert.NotEmpty(stateFiles);
+        Assert.All(stateFiles, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
         // No key was ever logged.
         Assert.DoesNotContain(stored.RevealBase64(), string.Join("\n", _log));
         Assert.DoesNotContain(_lab.ServerKey.RevealBase64(), string.Join("\n", _log));

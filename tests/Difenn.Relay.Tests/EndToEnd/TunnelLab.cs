@@ -57,13 +57,14 @@ internal sealed class TunnelLab : IAsyncDisposable
         return lab;
     }
 
-    /// <summary>Starts difenn-relay in the hub namespace on 51820 and 443, as on hub2.</summary>
-    public async Task StartRelayAsync()
+    /// <summary>Starts difenn-relay in the hub namespace on 51820 and 443, as on hub2 (with <paramref name="stateFile"/>: <c>--state-file</c>).</summary>
+    public async Task StartRelayAsync(string? stateFile = null)
     {
         var (file, prefix) = Relaying.RelayProcess.Command();
         var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in (string[])["netns", "exec", Hub.Name, file, .. prefix, "--listen", "51820", "--listen", "443",
-                     "--backend", $"{Server}:51820", "--server-public-key", ServerKey.PublicKey.ToBase64(), "--metrics", "127.0.0.1:9480"])
+                     "--backend", $"{Server}:51820", "--server-public-key", ServerKey.PublicKey.ToBase64(), "--metrics", "127.0.0.1:9480",
+                     .. (stateFile is null ? Array.Empty<string>() : ["--state-file", stateFile])])
             psi.ArgumentList.Add(a);
         _relay = Process.Start(psi)!;
         _relay.ErrorDataReceived += (_, e) => { lock (RelayLog) RelayLog.AppendLine(e.Data); };
@@ -79,12 +80,15 @@ internal sealed class TunnelLab : IAsyncDisposable
         throw new TimeoutException("relay did not become healthy: " + RelayLog);
     }
 
-    public async Task StopRelayAsync()
+    /// <summary>Stops the relay: SIGKILL (a crash), or with <paramref name="graceful"/> SIGTERM (what <c>docker stop</c> sends).</summary>
+    public async Task StopRelayAsync(bool graceful = false)
     {
         if (_relay is null) return;
         if (!_relay.HasExited)
         {
-            _relay.Kill();
+            // `ip netns exec` execs the relay, so the process started is the relay itself.
+            if (graceful) await Process.Start("kill", ["-TERM", _relay.Id.ToString()])!.WaitForExitAsync();
+            else _relay.Kill();
             await _relay.WaitForExitAsync();
         }
         _relay.Dispose();

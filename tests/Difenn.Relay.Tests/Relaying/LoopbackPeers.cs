@@ -58,6 +58,9 @@ internal sealed class EchoBackend : IDisposable
         }
     }
 
+    /// <summary>Sends from the backend's own socket, as a server's keepalive or handshake would, unprompted.</summary>
+    public void SendTo(byte[] data, IPEndPoint to) => _socket.SendTo(data, to);
+
     public void Dispose()
     {
         _socket.Dispose();
