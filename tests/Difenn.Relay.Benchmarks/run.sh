@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: difenn-relay vs socat (the runbook's relay) vs kernel DNAT vs no relay, same run, same machine.
 # Three network namespaces client ⇄ hub ⇄ server; all traffic stays inside them. Needs root, iperf3, sockperf,
-# socat, wireguard-go, wg, iptables, python3. Takes about 3 minutes. Prints a markdown table; ratios to DNAT.
+# socat, wireguard-go, wg, iptables, python3. Takes about 4 minutes a round. Prints a markdown table; ratios to DNAT.
 #   sudo bash tests/Difenn.Relay.Benchmarks/run.sh [ROUNDS]   (default 1 round; medians over rounds)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,12 +55,12 @@ chmod 600 $TMP/*.key
 # iperf3's TCP control connection always goes straight to the server (kernel DNAT of TCP on the hub).
 nsx $H iptables -t nat -A OUTPUT -p tcp -j ACCEPT
 
-raw_udp() { # mode → delivered Mbit/s
-  local mode=$1 t; t=$(target $mode)
+raw_udp() { # mode [-R] → delivered Mbit/s (-R: the server sends, through the reply path)
+  local mode=$1 rev=${2:-} t; t=$(target $mode)
   start_mode $mode 5201 any
   nsx $H iptables -t nat -I PREROUTING -p tcp --dport 5201 -j DNAT --to-destination 10.9.2.2:5201
   ip netns exec $V iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local sp=$!; sleep 0.5
-  local j; j=$(nsx $C iperf3 -c $t -p 5201 -u -b 0 -l 1420 -t $DUR -J 2>/dev/null || true)
+  local j; j=$(nsx $C iperf3 -c $t -p 5201 -u -b 0 -l 1420 -t $DUR $rev -J 2>/dev/null || true)
   kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
   stop_mode
   python3 -c 'import json,sys
@@ -82,8 +82,8 @@ rtt() { # mode → "p50 p99" µs
   echo "${p50:-0} ${p99:-0}"
 }
 
-wg_tcp() { # mode → Mbit/s of TCP through a wireguard-go tunnel
-  local mode=$1 t; t=$(target $mode)
+wg_tcp() { # mode [-R] → Mbit/s of TCP through a wireguard-go tunnel (-R: a download, server → client)
+  local mode=$1 rev=${2:-} t; t=$(target $mode)
   start_mode $mode 51820 wg
   WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 nsx $V wireguard-go wgs$S >/dev/null 2>&1
   WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 nsx $C wireguard-go wgc$S >/dev/null 2>&1
@@ -93,7 +93,7 @@ wg_tcp() { # mode → Mbit/s of TCP through a wireguard-go tunnel
   nsx $C ip addr add 10.201.0.2/24 dev wgc$S; nsx $C ip link set wgc$S up
   nsx $C ping -c 3 -W 2 10.201.0.1 >/dev/null 2>&1 || true
   ip netns exec $V iperf3 -s -1 -B 10.201.0.1 >/dev/null 2>&1 & local sp=$!; sleep 0.5
-  local j; j=$(nsx $C iperf3 -c 10.201.0.1 -t $DUR -J 2>/dev/null || true)
+  local j; j=$(nsx $C iperf3 -c 10.201.0.1 -t $DUR $rev -J 2>/dev/null || true)
   kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
   nsx $V ip link del wgs$S 2>/dev/null || true; nsx $C ip link del wgc$S 2>/dev/null || true
   stop_mode
@@ -122,8 +122,10 @@ declare -A R
 for mode in ${MODES:-none dnat socat difenn}; do
   for r in $(seq $ROUNDS); do
     echo "$(date +%T) [$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode)
+    echo "$(date +%T) [$mode round $r] raw UDP, reply direction" >&2; R[$mode,udpr,$r]=$(raw_udp $mode -R)
     echo "$(date +%T) [$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode)
     echo "$(date +%T) [$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode)
+    echo "$(date +%T) [$mode round $r] WireGuard TCP download" >&2; R[$mode,wgr,$r]=$(wg_tcp $mode -R)
     echo "$(date +%T) [$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
   done
 done
@@ -136,10 +138,14 @@ echo "| | no relay | kernel DNAT | socat | difenn-relay |"
 echo "|---|---|---|---|---|"
 line="| raw UDP 1420 B, unlimited: delivered Mbit/s |"
 for m in none dnat socat difenn; do v=$(col $m udp 1); line+=" $v ($(ratio $v $(col dnat udp 1))) |"; done; echo "$line"
+line="| raw UDP 1420 B, reply direction (server → client): delivered Mbit/s |"
+for m in none dnat socat difenn; do v=$(col $m udpr 1); line+=" $v ($(ratio $v $(col dnat udpr 1))) |"; done; echo "$line"
 line="| round trip p50 / p99 µs, 64 B |"
 for m in none dnat socat difenn; do a=$(col $m rtt 1); b=$(col $m rtt 2); line+=" $a / $b ($(ratio $b $(col dnat rtt 2))) |"; done; echo "$line"
 line="| WireGuard tunnel (wireguard-go), TCP Mbit/s |"
 for m in none dnat socat difenn; do v=$(col $m wg 1); line+=" $v ($(ratio $v $(col dnat wg 1))) |"; done; echo "$line"
+line="| WireGuard tunnel, TCP download (server → client) Mbit/s |"
+for m in none dnat socat difenn; do v=$(col $m wgr 1); line+=" $v ($(ratio $v $(col dnat wgr 1))) |"; done; echo "$line"
 line="| 200 clients at once: answered / crossed |"
 for m in none dnat socat difenn; do line+=" $(col $m cl 1) / $(col $m cl 2) |"; done; echo "$line"
 line="| relay processes / RSS MB (200 clients) |"

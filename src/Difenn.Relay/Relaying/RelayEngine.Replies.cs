@@ -11,10 +11,11 @@ internal sealed partial class RelayEngine
     /// Backend → client for one session that epoll reported readable: drains its upstream socket with
     /// <c>recvmmsg</c> (at most <see cref="RoundsPerEvent"/> batches, so a busy session cannot starve the rest) and
     /// sends the replies to its client with <c>sendmmsg</c> (or one GSO send) from the listener the client talks to,
-    /// so they leave from the port the client sent to.
+    /// so they leave from the port the client sent to. Returns the size of the last batch taken (0: none waiting).
     /// </summary>
-    private void DrainReplies(Session session, DatagramBatch batch, DatagramSender sender)
+    private int DrainReplies(Session session, DatagramBatch batch, DatagramSender sender)
     {
+        var last = 0;
         var upstream = session.Upstream!.SafeHandle;
         var listener = _listeners[session.ListenerIndex].SafeHandle;
         for (var round = 0; round < RoundsPerEvent; round++)
@@ -29,7 +30,7 @@ internal sealed partial class RelayEngine
                     continue;
                 }
                 if (errno == Libc.EINTR) continue;
-                return; // EAGAIN: drained; EBADF: closed by the sweeper or at shutdown
+                return last; // EAGAIN: drained; EBADF: closed by the sweeper or at shutdown
             }
             for (var i = 0; i < n; i++)
             {
@@ -53,7 +54,9 @@ internal sealed partial class RelayEngine
                 if (outcome.Sent > 0) Metrics.BackendToClient(session.ListenerIndex, outcome.Sent, outcome.Bytes);
                 if (outcome.Failed > 0 && !_stopping) Metrics.ReplySendError(outcome.Failed);
             }
-            if (n < batch.Capacity) return;
+            last = n;
+            if (n < batch.Capacity) return last;
         }
+        return last; // more waiting: level-triggered epoll reports the socket again
     }
 }

@@ -25,9 +25,9 @@ public class DatagramSenderTests
 
     /// <summary>
     /// Sends <paramref name="sizes"/> (seq = index) the way the relay does: received into a batch from a source
-    /// socket, queued, then sent. Returns the outcome and the sender.
+    /// socket, queued, then sent. Returns the outcome, the GSO sends made and the segment limit after the sends.
     /// </summary>
-    private static (SendOutcome Outcome, long Segmented) Relay(int[] sizes, Socket outgoing, EndPoint? to, int segmentLimit = int.MaxValue)
+    private static (SendOutcome Outcome, long Segmented, int SegmentLimit) Relay(int[] sizes, Socket outgoing, EndPoint? to, int segmentLimit = int.MaxValue)
     {
         using var inbox = Bound();
         using var source = Bound();
@@ -50,7 +50,7 @@ public class DatagramSenderTests
             total.Refused += o.Refused;
             total.Failed += o.Failed;
         }
-        return (total, sender.SegmentedSends);
+        return (total, sender.SegmentedSends, segmentLimit);
     }
 
     private static List<(int Seq, int Size, bool Intact)> ReceiveAll(Socket s, int count)
@@ -75,7 +75,7 @@ public class DatagramSenderTests
         upstream.Connect(backend.LocalEndPoint!);
         var sizes = Enumerable.Repeat(1420, 40).Append(700).ToArray(); // the last segment may be shorter
 
-        var (outcome, segmented) = Relay(sizes, upstream, to: null);
+        var (outcome, segmented, _) = Relay(sizes, upstream, to: null);
 
         Assert.Equal(41, outcome.Sent);
         Assert.Equal(sizes.Sum(), outcome.Bytes);
@@ -95,7 +95,7 @@ public class DatagramSenderTests
         // Runs of equal sizes, shorter tails, singletons, a run longer than one GSO send may carry, and empties.
         var sizes = new[] { 100, 100, 100, 50, 200, 30, 30, 1452, 1452, 1452, 1452, 64, 0, 0, 9000, 9000, 9000, 9000, 9000, 9000, 9000, 9000, 32 };
 
-        var (outcome, segmented) = Relay(sizes, listener, to: client.LocalEndPoint);
+        var (outcome, segmented, _) = Relay(sizes, listener, to: client.LocalEndPoint);
 
         Assert.Equal(sizes.Length, outcome.Sent);
         Assert.True(segmented >= 2);
@@ -113,11 +113,34 @@ public class DatagramSenderTests
         upstream.Connect(backend.LocalEndPoint!);
         var sizes = Enumerable.Repeat(1200, 10).ToArray();
 
-        var (outcome, segmented) = Relay(sizes, upstream, to: null, segmentLimit: 1200);
+        var (outcome, segmented, _) = Relay(sizes, upstream, to: null, segmentLimit: 1200);
 
         Assert.Equal(10, outcome.Sent);
         Assert.Equal(0, segmented);
         Assert.Equal(Enumerable.Range(0, 10), ReceiveAll(backend, 10).Select(g => g.Seq));
+    }
+
+    [Fact]
+    public void Send_GsoRefused_ResentOneByOneInOrderAndNotTriedAgainForThatSize()
+    {
+        using var backend = Bound();
+        using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        // SO_NO_CHECK (UDP without checksums) makes the kernel refuse every GSO send with EINVAL, as a route whose MTU
+        // is below the segment size does: the one refusal loopback can produce.
+        upstream.SetRawSocketOption(1, 11, BitConverter.GetBytes(1)); // SOL_SOCKET, SO_NO_CHECK
+        upstream.Connect(backend.LocalEndPoint!);
+        var sizes = Enumerable.Repeat(1000, 20).ToArray();
+
+        var (outcome, segmented, limit) = Relay(sizes, upstream, to: null);
+
+        Assert.Equal((20, 0, 0L), (outcome.Sent, outcome.Failed, segmented));
+        Assert.Equal(1000, limit); // later runs of this size skip the doomed GSO attempt
+        var got = ReceiveAll(backend, 20);
+        Assert.Equal(Enumerable.Range(0, 20), got.Select(g => g.Seq));
+        Assert.All(got, g => Assert.True(g.Intact));
+        var (again, segmentedAgain, _) = Relay(sizes, upstream, to: null, segmentLimit: limit);
+        Assert.Equal((20, 0L), (again.Sent, segmentedAgain));
+        Assert.Equal(Enumerable.Range(0, 20), ReceiveAll(backend, 20).Select(g => g.Seq));
     }
 
     [Fact]
@@ -130,7 +153,7 @@ public class DatagramSenderTests
         upstream.Connect(new IPEndPoint(IPAddress.Loopback, port));
         upstream.Send(Datagram(0, 32)); // answered by ICMP port unreachable, which the next send reports
 
-        var (outcome, _) = Relay([64, 80], upstream, to: null);
+        var (outcome, _, _) = Relay([64, 80], upstream, to: null);
 
         Assert.True(outcome.Refused >= 1, "ECONNREFUSED should be counted");
         Assert.Equal(2, outcome.Sent + outcome.Failed);
@@ -144,7 +167,7 @@ public class DatagramSenderTests
         upstream.Connect(new IPEndPoint(IPAddress.Loopback, 9));
         upstream.Dispose();
 
-        var (outcome, _) = Relay([64, 64, 64], upstream, to: null);
+        var (outcome, _, _) = Relay([64, 64, 64], upstream, to: null);
 
         Assert.Equal(0, outcome.Sent);
         Assert.Equal(3, outcome.Failed);
