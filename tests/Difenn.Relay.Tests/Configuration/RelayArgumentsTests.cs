@@ -54,4 +54,23 @@ public class RelayArgumentsTests
     {
         Assert.Throws<ArgumentException>(() => RelayArguments.Parse(args, Env()));
     }
+
+    [Fact]
+    public void Parse_StateFile_FromOptionOrEnvironment_DefaultNone()
+    {
+        var dir = Path.GetTempPath();
+        Assert.Null(RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5"], Env()).StateFile);
+        var path = Path.Combine(dir, "sessions-51820");
+        Assert.Equal(path, RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--state-file", path], Env()).StateFile);
+        Assert.Equal(path, RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5"], Env(("DIFENN_RELAY_STATE_FILE", path))).StateFile);
+    }
+
+    [Fact]
+    public void Parse_StateFileInMissingDirectoryOrADirectory_NamesThePath()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => RelayArguments.Parse(["--listen", "1", "--backend", "1.2.3.4:5", "--state-file", "/nonexistent-dfn/sessions"], Env()));
+        Assert.Contains("directory '/nonexistent-dfn' does not exist", ex.Message);
+        var dir = Assert.Throws<ArgumentException>(() => RelayArguments.Parse(["--listen", "1", "--backend", "1.2.3.4:5", "--state-file", Path.GetTempPath()], Env()));
+        Assert.Contains("is a directory", dir.Message);
+    }
 }
