@@ -5,17 +5,7 @@
 #   sudo bash tests/Difenn.Relay.Benchmarks/rtt-ab.sh ROUNDS dnat /path/to/difenn-relay-A /path/to/difenn-relay-B
 set -uo pipefail
 ROUNDS=${1:?usage: rtt-ab.sh ROUNDS dnat|RELAY_BINARY...}; shift; MODES=("$@"); DUR=${DUR:-3}
-S=$RANDOM; C=ac$S; H=ah$S; V=as$S
-cleanup() { for n in $C $H $V; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; ip netns del $n 2>/dev/null || true; done; }
-trap cleanup EXIT
-for n in $C $H $V; do ip netns add $n; ip -n $n link set lo up; done
-ip link add c$S netns $C type veth peer name h$S netns $H
-ip link add g$S netns $H type veth peer name s$S netns $V
-ip -n $C addr add 10.9.1.1/24 dev c$S; ip -n $H addr add 10.9.1.2/24 dev h$S
-ip -n $H addr add 10.9.2.1/24 dev g$S; ip -n $V addr add 10.9.2.2/24 dev s$S
-for l in "$C c$S" "$H h$S" "$H g$S" "$V s$S"; do set -- $l; ip -n $1 link set $2 up; done
-ip -n $C route add 10.9.2.0/24 via 10.9.1.2; ip -n $V route add 10.9.1.0/24 via 10.9.2.1
-ip netns exec $H sysctl -qw net.ipv4.ip_forward=1
+source "$(dirname "$0")/namespaces.sh" a
 ip netns exec $V sockperf server -i 10.9.2.2 -p 11111 >/dev/null 2>&1 &
 sleep 0.5
 declare -A P50 P99

@@ -14,17 +14,7 @@ if [ ! -x "$RELAY" ]; then
   RELAY=../../artifacts/relay/difenn-relay
 fi
 RELAY=$(readlink -f "$RELAY")
-S=$RANDOM; C=bc$S; H=bh$S; V=bs$S
-cleanup() { for n in $C $H $V; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; ip netns del $n 2>/dev/null || true; done; }
-trap cleanup EXIT
-for n in $C $H $V; do ip netns add $n; ip -n $n link set lo up; done
-ip link add c$S netns $C type veth peer name h$S netns $H
-ip link add g$S netns $H type veth peer name s$S netns $V
-ip -n $C addr add 10.9.1.1/24 dev c$S; ip -n $H addr add 10.9.1.2/24 dev h$S
-ip -n $H addr add 10.9.2.1/24 dev g$S; ip -n $V addr add 10.9.2.2/24 dev s$S
-for l in "$C c$S" "$H h$S" "$H g$S" "$V s$S"; do set -- $l; ip -n $1 link set $2 up; done
-ip -n $C route add 10.9.2.0/24 via 10.9.1.2; ip -n $V route add 10.9.1.0/24 via 10.9.2.1
-ip netns exec $H sysctl -qw net.ipv4.ip_forward=1
+source ./namespaces.sh b # (after the cd above)
 nsx() { ip netns exec "$@"; }
 
 HUBPID=""
