@@ -27,6 +27,9 @@ internal static class SessionStateFile
 {
     private const string Header = "# difenn-relay sessions v1: listener client upstream-port last-active-unix-ms";
 
+    /// <summary>Problems named one by one; beyond this a file is not a session table at all, and one line says how many more.</summary>
+    public const int MaxProblemsNamed = 20;
+
     /// <summary>Writes <paramref name="sessions"/> to <paramref name="path"/> atomically (temporary file, then rename), mode 0600.</summary>
     public static void Save(string path, IEnumerable<SavedSession> sessions)
     {
@@ -67,35 +70,47 @@ internal static class SessionStateFile
 
     /// <summary>
     /// Reads <paramref name="path"/>. Returns the sessions of every well-formed line; <paramref name="problems"/> names
-    /// each line skipped and why (<c>line 3: ...</c>). A missing file is no sessions and no problem.
+    /// each line skipped and why (<c>line 3: ...</c>), the first <see cref="MaxProblemsNamed"/> of them, then one
+    /// line counting the rest. A missing file is no sessions and no problem.
     /// </summary>
     public static List<SavedSession> Load(string path, out List<string> problems)
     {
-        problems = [];
+        var named = new List<string>();
+        problems = named;
         var sessions = new List<SavedSession>();
         if (!File.Exists(path)) return sessions;
         var lineNumber = 0;
+        var unnamed = 0;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
             if (line.Length == 0 || line.StartsWith('#')) continue;
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length != 4)
+            ParseLine(line, lineNumber, sessions, named);
+            if (named.Count > MaxProblemsNamed)
             {
-                problems.Add($"line {lineNumber}: expected 4 fields (listener client upstream-port last-active), found {fields.Length}");
-                continue;
+                named.RemoveAt(named.Count - 1);
+                unnamed++;
             }
-            if (!IPEndPoint.TryParse(fields[0], out _))
-                problems.Add($"line {lineNumber}: listener '{fields[0]}' is not an ADDRESS:PORT");
-            else if (!IPEndPoint.TryParse(fields[1], out var client) || client.Port == 0)
-                problems.Add($"line {lineNumber}: client '{fields[1]}' is not an ADDRESS:PORT");
-            else if (!int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-                problems.Add($"line {lineNumber}: upstream port '{fields[2]}' is not a port number");
-            else if (!long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
-                problems.Add($"line {lineNumber}: last-active '{fields[3]}' is not a Unix time in milliseconds");
-            else
-                sessions.Add(new SavedSession(fields[0], client, port, DateTimeOffset.FromUnixTimeMilliseconds(ms)));
         }
+        if (unnamed > 0) named.Add($"{unnamed} more line(s) skipped");
         return sessions;
+    }
+
+    /// <summary>Adds the session of <paramref name="line"/>, or the reason it is skipped.</summary>
+    private static void ParseLine(string line, int lineNumber, List<SavedSession> sessions, List<string> problems)
+    {
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length != 4)
+            problems.Add($"line {lineNumber}: expected 4 fields (listener client upstream-port last-active), found {fields.Length}");
+        else if (!IPEndPoint.TryParse(fields[0], out _))
+            problems.Add($"line {lineNumber}: listener '{fields[0]}' is not an ADDRESS:PORT");
+        else if (!IPEndPoint.TryParse(fields[1], out var client) || client.Port == 0)
+            problems.Add($"line {lineNumber}: client '{fields[1]}' is not an ADDRESS:PORT");
+        else if (!int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            problems.Add($"line {lineNumber}: upstream port '{fields[2]}' is not a port number");
+        else if (!long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+            problems.Add($"line {lineNumber}: last-active '{fields[3]}' is not a Unix time in milliseconds");
+        else
+            sessions.Add(new SavedSession(fields[0], client, port, DateTimeOffset.FromUnixTimeMilliseconds(ms)));
     }
 }

@@ -68,12 +68,17 @@ internal sealed class EchoBackend : IDisposable
     }
 }
 
-/// <summary>A client socket on loopback.</summary>
+/// <summary>A client socket on loopback (127.0.0.1 unless another address is given, e.g. ::1).</summary>
 internal sealed class UdpClientSocket : IDisposable
 {
-    public Socket Socket { get; } = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    public UdpClientSocket(IPAddress? address = null)
+    {
+        address ??= IPAddress.Loopback;
+        Socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Socket.Bind(new IPEndPoint(address, 0));
+    }
 
-    public UdpClientSocket() => Socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    public Socket Socket { get; }
 
     public IPEndPoint EndPoint => (IPEndPoint)Socket.LocalEndPoint!;
 
@@ -84,7 +89,7 @@ internal sealed class UdpClientSocket : IDisposable
     {
         Socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
         var buffer = new byte[65536];
-        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        EndPoint from = new IPEndPoint(Socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         try
         {
             var n = Socket.ReceiveFrom(buffer, ref from);

@@ -17,13 +17,13 @@ public sealed class RelayRestartTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("dfn-relay-state-").FullName;
     private readonly byte[] _serverKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     private readonly EchoBackend _backend = new();
-    private readonly int _port = FreeUdpPort();
+    private readonly int _port = FreeUdpPort(IPAddress.Loopback);
 
     private string StateFile => Path.Combine(_dir, "sessions");
 
-    private RelayOptions Options(bool withState = true) => new()
+    private RelayOptions Options(bool withState = true, IPEndPoint? listen = null) => new()
     {
-        Listen = [new IPEndPoint(IPAddress.Loopback, _port)],
+        Listen = [listen ?? new IPEndPoint(IPAddress.Loopback, _port)],
         BackendHost = "127.0.0.1",
         BackendPort = _backend.EndPoint.Port,
         ServerPublicKeys = [_serverKey],
@@ -38,10 +38,10 @@ public sealed class RelayRestartTests : IDisposable
         return engine;
     }
 
-    private static int FreeUdpPort()
+    private static int FreeUdpPort(IPAddress address)
     {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(address, 0));
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
@@ -55,18 +55,22 @@ public sealed class RelayRestartTests : IDisposable
         lock (_backend.Sources) return IPEndPoint.Parse(_backend.Sources[^1]);
     }
 
-    [Fact]
-    public async Task Restart_WithStateFile_SessionContinuesOnSameUpstreamEndpoint()
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")] // a restored IPv6 client must be found by the address recvmmsg reports, byte for byte
+    public async Task Restart_WithStateFile_SessionContinuesOnSameUpstreamEndpoint(string loopback)
     {
-        using var client = new UdpClientSocket();
-        var first = await StartAsync(Options());
+        var address = IPAddress.Parse(loopback);
+        var listen = new IPEndPoint(address, FreeUdpPort(address));
+        using var client = new UdpClientSocket(address);
+        var first = await StartAsync(Options(listen: listen));
         var relayEp = first.LocalEndPoints[0];
         var upstream = OpenSession(client, relayEp);
         await first.StopAsync(Wait);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(StateFile));
         Assert.Contains(client.EndPoint.ToString(), File.ReadAllText(StateFile));
 
-        await using var second = await StartAsync(Options());
+        await using var second = await StartAsync(Options(listen: listen));
         Assert.Equal(1, second.ActiveSessions);
         Assert.Equal(1, second.Metrics.Restored);
 

@@ -70,6 +70,19 @@ public sealed class SessionStateFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_NotASessionTableAtAll_NamesTheFirstProblemsAndCountsTheRest()
+    {
+        File.WriteAllLines(PathOf("s"), Enumerable.Range(0, 100).Select(i => $"junk {i}"));
+
+        var loaded = SessionStateFile.Load(PathOf("s"), out var problems);
+
+        Assert.Empty(loaded);
+        Assert.Equal(SessionStateFile.MaxProblemsNamed + 1, problems.Count);
+        Assert.StartsWith("line 1: ", problems[0]);
+        Assert.Equal("80 more line(s) skipped", problems[^1]);
+    }
+
+    [Fact]
     public void Save_DirectoryGone_ThrowsAndLeavesNothing()
     {
         var gone = Path.Combine(_dir, "gone", "s");
