@@ -9,7 +9,7 @@ public sealed class SshCliOptions
     /// <summary><c>--identity FILE</c> (repeatable; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist).</summary>
     public Option<FileInfo[]> Identity { get; } = new("--identity", "-i")
     {
-        Description = "SSH private key file to log in with (repeatable). Default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, whichever exist. Passphrase-protected keys are not supported.",
+        Description = "SSH private key file to log in with (repeatable). Default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, whichever exist. An encrypted key's passphrase comes from DIFENN_SSH_PASSPHRASE, else it is asked on the terminal.",
         AllowMultipleArgumentsPerToken = false,
     };
 
@@ -37,7 +37,13 @@ public sealed class SshCliOptions
         var defaults = new SshOptions();
         var identities = r.GetValue(Identity) is { Length: > 0 } given ? given.Select(f => f.FullName).ToList() : defaults.IdentityFiles;
         var knownHosts = r.GetValue(KnownHosts)?.FullName ?? defaults.KnownHostsPath;
-        var options = defaults with { IdentityFiles = identities, KnownHostsPath = knownHosts, ConfigPath = r.GetValue(SshConfig)?.FullName ?? defaults.ConfigPath, ConnectTimeout = TimeSpan.FromSeconds(Math.Max(1, r.GetValue(ConnectTimeout))) };
+        var passphrase = new SshPassphrase(Environment.GetEnvironmentVariable, SshPassphrase.PromptOnTerminal);
+        var options = defaults with
+        {
+            IdentityFiles = identities, KnownHostsPath = knownHosts, ConfigPath = r.GetValue(SshConfig)?.FullName ?? defaults.ConfigPath,
+            ConnectTimeout = TimeSpan.FromSeconds(Math.Max(1, r.GetValue(ConnectTimeout))),
+            PassphraseFor = passphrase.For, PassphraseSource = passphrase.Source,
+        };
         return new SshRemoteShell(options, new HostKeyPolicy(Operations.Remote.KnownHosts.Load(knownHosts)));
     }
 }

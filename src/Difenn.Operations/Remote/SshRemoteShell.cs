@@ -104,19 +104,36 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
         var files = options.IdentityFiles.Concat(fromConfig.Where(File.Exists)).Distinct().ToList();
         if (files.Count == 0)
             throw new HostUnreachableException(hostName, $"{hostName}: no SSH identity: none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa exists; pass --identity FILE");
-        var keys = new List<IPrivateKeySource>();
-        foreach (var path in files)
+        return [.. files.Select(path => LoadKey(hostName, path))];
+    }
+
+    private PrivateKeyFile LoadKey(string hostName, string path)
+    {
+        var source = options.PassphraseSource is { } from ? $" (from {from})" : "";
+        try
         {
+            return new PrivateKeyFile(path);
+        }
+        catch (SshPassPhraseNullOrEmptyException)
+        {
+            var passphrase = options.PassphraseFor?.Invoke(path);
+            if (string.IsNullOrEmpty(passphrase))
+                throw new HostUnreachableException(hostName, $"identity file {path} is passphrase-protected and no passphrase was given" +
+                    (options.PassphraseSource is { } where ? $"; give it with {where}" : ""));
             try
             {
-                keys.Add(new PrivateKeyFile(path));
+                return new PrivateKeyFile(path, passphrase);
             }
-            catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException)
+            catch (SshException ex)
             {
-                throw new HostUnreachableException(hostName, $"identity file {path} cannot be used: {ex.Message} (passphrase-protected keys are not supported)", ex);
+                // SSH.NET's message here names check bytes, never the passphrase.
+                throw new HostUnreachableException(hostName, $"identity file {path}: the passphrase{source} does not decrypt it", ex);
             }
         }
-        return [.. keys];
+        catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new HostUnreachableException(hostName, $"identity file {path} cannot be used: {ex.Message}", ex);
+        }
     }
 
     private void Forget(HostConnection c)

@@ -11,14 +11,17 @@ public sealed class SshRemoteShellTests : IAsyncLifetime
     private NetworkNamespace _ns = null!;
     private SshServer _sshd = null!;
     private SshClientKey _key = null!;
+    private SshClientKey _encrypted = null!;
     private string _dir = null!;
 
     public async Task InitializeAsync()
     {
         _dir = Directory.CreateTempSubdirectory("dfn-ssh-").FullName;
         _key = await SshClientKey.GenerateAsync(_dir);
+        // A test-time passphrase for a test-time key: neither is a secret of anything.
+        _encrypted = await SshClientKey.GenerateAsync(_dir, "id_encrypted", passphrase: "correct horse");
         _ns = await NetworkNamespace.CreateAsync("ssh");
-        _sshd = await SshServer.StartAsync(_ns, Path.Combine(_dir, "sshd"), [_key], "/usr/sbin:/usr/bin:/sbin:/bin");
+        _sshd = await SshServer.StartAsync(_ns, Path.Combine(_dir, "sshd"), [_key, _encrypted], "/usr/sbin:/usr/bin:/sbin:/bin");
         await _sshd.ForwardFromLoopbackAsync();
     }
 
@@ -31,8 +34,12 @@ public sealed class SshRemoteShellTests : IAsyncLifetime
 
     private HostConnection Connection(IReadOnlyList<string>? pinned = null) => new("127.0.0.1", _sshd.LoopbackPort, "root", pinned ?? [_sshd.HostKeyLine], null);
 
-    private SshRemoteShell Shell(string? identity = null, TimeSpan? commandTimeout = null) =>
-        new(new SshOptions { IdentityFiles = [identity ?? _key.PrivateKeyPath], KnownHostsPath = Path.Combine(_dir, "none"), ConfigPath = Path.Combine(_dir, "none"), CommandTimeout = commandTimeout ?? TimeSpan.FromMinutes(1) },
+    private SshRemoteShell Shell(string? identity = null, TimeSpan? commandTimeout = null, Func<string, string?>? passphraseFor = null) =>
+        new(new SshOptions
+            {
+                IdentityFiles = [identity ?? _key.PrivateKeyPath], KnownHostsPath = Path.Combine(_dir, "none"), ConfigPath = Path.Combine(_dir, "none"),
+                CommandTimeout = commandTimeout ?? TimeSpan.FromMinutes(1), PassphraseFor = passphraseFor, PassphraseSource = "TEST_PASSPHRASE",
+            },
             new HostKeyPolicy(KnownHosts.Empty("no known_hosts")));
 
     [Fact]
@@ -70,5 +77,29 @@ public sealed class SshRemoteShellTests : IAsyncLifetime
             var refused = await Assert.ThrowsAsync<HostUnreachableException>(() => shell.RunAsync("hub2", Connection([other]), "true\n"));
             Assert.Contains("is not one of the keys pinned in the stack", refused.Message);
         }
+    }
+
+    [Fact]
+    public async Task Connect_EncryptedIdentity_OpenedWithItsPassphraseRefusedClearlyWithoutOrWithAWrongOne()
+    {
+        var asked = new List<string>();
+        await using (var shell = Shell(_encrypted.PrivateKeyPath, passphraseFor: p => { asked.Add(p); return "correct horse"; }))
+            Assert.Equal("in\n", (await shell.RunAsync("hub2", Connection(), "echo in\n")).StdOut);
+        Assert.Equal([_encrypted.PrivateKeyPath], asked);
+
+        await using (var shell = Shell(_encrypted.PrivateKeyPath))
+        {
+            var none = await Assert.ThrowsAsync<HostUnreachableException>(() => shell.RunAsync("hub2", Connection(), "true\n"));
+            Assert.Equal($"identity file {_encrypted.PrivateKeyPath} is passphrase-protected and no passphrase was given; give it with TEST_PASSPHRASE", none.Message);
+        }
+        await using (var shell = Shell(_encrypted.PrivateKeyPath, passphraseFor: _ => "battery staple"))
+        {
+            var wrong = await Assert.ThrowsAsync<HostUnreachableException>(() => shell.RunAsync("hub2", Connection(), "true\n"));
+            Assert.Equal($"identity file {_encrypted.PrivateKeyPath}: the passphrase (from TEST_PASSPHRASE) does not decrypt it", wrong.Message);
+            Assert.DoesNotContain("battery", wrong.ToString());
+        }
+        // An unencrypted key never asks.
+        await using (var shell = Shell(passphraseFor: p => throw new InvalidOperationException("asked for " + p)))
+            Assert.Equal(0, (await shell.RunAsync("hub2", Connection(), "true\n")).ExitCode);
     }
 }

@@ -17,11 +17,11 @@ public sealed class SshClientKey
     /// <summary>The public key as an authorized_keys line.</summary>
     public string PublicKeyLine { get; }
 
-    /// <summary>Generates a key pair in <paramref name="directory"/>.</summary>
-    public static async Task<SshClientKey> GenerateAsync(string directory, string name = "id_ed25519")
+    /// <summary>Generates a key pair in <paramref name="directory"/>, encrypted with <paramref name="passphrase"/> when one is given.</summary>
+    public static async Task<SshClientKey> GenerateAsync(string directory, string name = "id_ed25519", string passphrase = "")
     {
         var path = Path.Combine(directory, name);
-        (await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "difenn-test", "-f", path])).EnsureSuccess("ssh-keygen");
+        (await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-C", "difenn-test", "-f", path])).EnsureSuccess("ssh-keygen");
         return new SshClientKey(path, File.ReadAllText(path + ".pub").Trim());
     }
 }
