@@ -37,8 +37,9 @@ internal sealed class ForwardState : IDisposable
     /// <summary>The session of the last datagram forwarded, or null.</summary>
     public Session? LastSession { get; set; }
 
-    /// <summary>When the last batch was taken (<see cref="System.Diagnostics.Stopwatch"/> ticks); detects a continuous flow.</summary>
-    public long LastBatchAt { get; set; }
+    /// <summary>When the last batch was taken (<see cref="System.Diagnostics.Stopwatch"/> ticks); detects a continuous flow.
+    /// A field, so the relay loop updates it in place.</summary>
+    public long LastBatchAt;
 
     /// <inheritdoc />
     public void Dispose()

@@ -8,7 +8,7 @@ internal sealed partial class RelayEngine
     /// <summary>Batches taken from one ready socket per epoll event before moving on: a busy session or listener cannot starve the rest.</summary>
     private const int RoundsPerEvent = 4;
 
-    /// <summary>Forward batches closer together than this are one continuous flow (a 1420-byte datagram at 1 Gbit/s takes 11 µs).</summary>
+    /// <summary>Batches in one direction closer together than this are one continuous flow (a 1420-byte datagram at 1 Gbit/s takes 11 µs).</summary>
     private static readonly TimeSpan ContinuousFlowGap = TimeSpan.FromMicroseconds(20);
 
     /// <summary>The epoll token of listener <paramref name="index"/>: the top of the range, far above any session slot.</summary>
@@ -19,7 +19,7 @@ internal sealed partial class RelayEngine
     /// is forwarded to the backend (<see cref="ForwardBatch"/>), a ready upstream socket is replied to its client
     /// (<see cref="DrainReplies"/>). One thread for both directions, not a thread per direction: a round trip then
     /// costs this thread's wake-ups only, and on a small machine the second thread's wake-ups were what made the
-    /// relay's latency tail longer than kernel DNAT's (measured: p99 1.05–1.23 of DNAT with two threads, 0.8–0.9
+    /// relay's latency tail longer than kernel DNAT's (measured: p99 1.05–1.23 of DNAT with two threads, 0.87–1.00
     /// with one; see the benchmark's RESULTS.md).
     /// </summary>
     private void RelayLoop()
@@ -49,9 +49,7 @@ internal sealed partial class RelayEngine
                         var n = 0;
                         for (var round = 0; round < RoundsPerEvent; round++)
                             if ((n = ForwardBatch(index, state)) < BatchSize) break;
-                        var lastForwardAt = state.LastBatchAt;
-                        YieldInFlow(n, ref lastForwardAt, sameDirection: !lastWasReply);
-                        state.LastBatchAt = lastForwardAt;
+                        YieldInFlow(n, ref state.LastBatchAt, sameDirection: !lastWasReply);
                         lastWasReply = false;
                         continue;
                     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Difenn.Relay.Configuration;
 using Difenn.Relay.Observability;
 using Difenn.Relay.Sessions;
@@ -50,42 +49,16 @@ internal sealed partial class RelayEngine
             if (age < TimeSpan.Zero) age = TimeSpan.Zero; // the clock went back: count it as just active
             if (index < 0 || age >= _options.IdleTimeout || ActiveSessions >= _options.MaxSessions) continue;
             if (s.Client.AddressFamily != _listeners[index].AddressFamily) continue;
-            var upstream = RestoredUpstream(s.UpstreamPort);
-            if (upstream is null) continue;
-            if (((IPEndPoint)upstream.LocalEndPoint!).Port == s.UpstreamPort) samePort++;
+            if (NewUpstream(s.UpstreamPort) is not { } upstream) continue;
+            var local = (IPEndPoint)upstream.LocalEndPoint!;
             var lastActivity = now - (long)(age.TotalSeconds * _time.TimestampFrequency);
-            if (Register(index, s.Client.Serialize(), upstream, lastActivity) is not { } session) continue;
+            if (Register(index, s.Client.Serialize(), upstream, lastActivity) is null) continue;
             restored++;
+            if (local.Port == s.UpstreamPort) samePort++;
             Metrics.SessionRestored();
-            Log.SessionRestored(_log, s.Client, s.Listener, upstream.LocalEndPoint!.ToString()!, (int)age.TotalSeconds);
+            Log.SessionRestored(_log, s.Client, s.Listener, local.ToString(), (int)age.TotalSeconds);
         }
         Log.SessionsRestored(_log, restored, saved.Count - restored, samePort, path);
-    }
-
-    /// <summary>An upstream socket connected to the backend, bound to <paramref name="port"/> when it is free; null when no socket can be made.</summary>
-    private Socket? RestoredUpstream(int port)
-    {
-        var backend = Backend;
-        var socket = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            try
-            {
-                socket.Bind(new IPEndPoint(backend.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, port));
-            }
-            catch (SocketException)
-            {
-                // Taken meanwhile (another relay's session): a new port still works, the backend roams to it.
-            }
-            socket.Connect(backend);
-            return socket;
-        }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            Metrics.BackendSendError();
-            return null;
-        }
     }
 
     /// <summary>

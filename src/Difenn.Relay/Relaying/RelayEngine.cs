@@ -199,25 +199,46 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         }
         var client = new SocketAddress(from.Family, from.Size);
         from.Buffer.Span[..from.Size].CopyTo(client.Buffer.Span);
-        var backend = Backend;
-        Socket? upstream = null;
-        try
-        {
-            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the relay thread.
-            upstream = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            upstream.Connect(backend);
-        }
-        catch (SocketException)
-        {
-            upstream?.Dispose();
-            Metrics.BackendSendError();
-            return null;
-        }
+        if (NewUpstream() is not { } upstream) return null;
         var session = Register(index, client, upstream, _time.GetTimestamp());
         if (session is null) return _tables[index].Find(from);
         Metrics.SessionOpened();
         Log.SessionOpened(_log, session.ClientEndPoint(), _names[index], upstream.LocalEndPoint!.ToString()!);
         return session;
+    }
+
+    /// <summary>
+    /// A new upstream socket connected to the backend, on local port <paramref name="localPort"/> when one is given
+    /// and free (any port otherwise); null, counted as a backend error, when no socket can be made.
+    /// </summary>
+    private Socket? NewUpstream(int localPort = 0)
+    {
+        var backend = Backend;
+        Socket? socket = null;
+        try
+        {
+            // Creating the socket can fail too (out of descriptors): that drops this datagram, never the relay thread.
+            socket = new Socket(backend.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            if (localPort != 0)
+            {
+                try
+                {
+                    socket.Bind(new IPEndPoint(backend.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, localPort));
+                }
+                catch (SocketException)
+                {
+                    // Taken meanwhile (another relay's session): a new port still works, the backend roams to it.
+                }
+            }
+            socket.Connect(backend);
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket?.Dispose();
+            Metrics.BackendSendError();
+            return null;
+        }
     }
 
     /// <summary>
