@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Difenn.Testing.Network;
 
 namespace Difenn.Operations.Tests.Drift;
 
@@ -17,7 +18,7 @@ internal sealed class FakeCloudflareApi : IDisposable
 
     public FakeCloudflareApi(string token, string zone, params (string Name, string Content, int Ttl, bool Proxied)[] records)
     {
-        var port = FreePort();
+        var port = FreePorts.Tcp();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/client/v4/");
         _listener.Prefixes.Add(BaseUrl.ToString());
         _listener.Start();
@@ -61,14 +62,6 @@ internal sealed class FakeCloudflareApi : IDisposable
         return (404, """{"success":false,"errors":[{"code":7003,"message":"Could not route to /x, perhaps your object identifier is invalid?"}],"result":null}""");
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     public void Dispose()
     {

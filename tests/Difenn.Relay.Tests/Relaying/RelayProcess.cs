@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Difenn.Relay.Observability;
+using Difenn.Testing.Network;
 
 namespace Difenn.Relay.Tests.Relaying;
 
@@ -34,26 +35,10 @@ internal sealed class RelayProcess : IAsyncDisposable
         return ("dotnet", [Path.Combine(AppContext.BaseDirectory, "difenn-relay.dll")]);
     }
 
-    public static int FreeUdpPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
-    public static int FreeTcpPort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
     public static async Task<RelayProcess> StartAsync(string[] args)
     {
-        var listen = new IPEndPoint(IPAddress.Loopback, FreeUdpPort());
-        var metrics = new IPEndPoint(IPAddress.Loopback, FreeTcpPort());
+        var listen = new IPEndPoint(IPAddress.Loopback, FreePorts.Udp());
+        var metrics = new IPEndPoint(IPAddress.Loopback, FreePorts.Tcp());
         var (file, prefix) = Command();
         var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in prefix.Concat(["--listen", listen.ToString(), "--metrics", metrics.ToString()]).Concat(args)) psi.ArgumentList.Add(a);

@@ -1,3 +1,4 @@
+using Difenn.Testing.Network;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -65,6 +66,6 @@ public class RelayProcessTests
         using var backend = new EchoBackend();
         await using var relay = await RelayProcess.StartAsync(["--backend", $"127.0.0.1:{backend.EndPoint.Port}"]);
         Assert.Equal(0, (await Run("healthcheck", "--metrics", relay.Metrics.ToString())).ExitCode);
-        Assert.Equal(1, (await Run("healthcheck", "--metrics", $"127.0.0.1:{RelayProcess.FreeTcpPort()}")).ExitCode);
+        Assert.Equal(1, (await Run("healthcheck", "--metrics", $"127.0.0.1:{FreePorts.Tcp()}")).ExitCode);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Difenn.Relay.Configuration;
 using Difenn.Relay.Observability;
 using Difenn.Relay.Relaying;
+using Difenn.Testing.Network;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Difenn.Relay.Tests.Relaying;
@@ -17,7 +18,7 @@ public sealed class RelayRestartTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("dfn-relay-state-").FullName;
     private readonly byte[] _serverKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     private readonly EchoBackend _backend = new();
-    private readonly int _port = FreeUdpPort(IPAddress.Loopback);
+    private readonly int _port = FreePorts.Udp(IPAddress.Loopback);
 
     private string StateFile => Path.Combine(_dir, "sessions");
 
@@ -38,12 +39,6 @@ public sealed class RelayRestartTests : IDisposable
         return engine;
     }
 
-    private static int FreeUdpPort(IPAddress address)
-    {
-        using var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(address, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
 
     /// <summary>Opens a session the only way the gate allows (a MAC1-valid initiation), then sends data; returns the upstream endpoint the backend saw.</summary>
     private IPEndPoint OpenSession(UdpClientSocket client, IPEndPoint relay)
@@ -61,7 +56,7 @@ public sealed class RelayRestartTests : IDisposable
     public async Task Restart_WithStateFile_SessionContinuesOnSameUpstreamEndpoint(string loopback)
     {
         var address = IPAddress.Parse(loopback);
-        var listen = new IPEndPoint(address, FreeUdpPort(address));
+        var listen = new IPEndPoint(address, FreePorts.Udp(address));
         using var client = new UdpClientSocket(address);
         var first = await StartAsync(Options(listen: listen));
         var relayEp = first.LocalEndPoints[0];
