@@ -6,22 +6,13 @@ using Xunit.Abstractions;
 namespace Difenn.Cli.Tests.Operations;
 
 /// <summary>The operators' three commands, as they run them, against the namespace lab.</summary>
-public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class OperationsLabCliTests(ITestOutputHelper output) : DeployedLabTest
 {
-    private TopologyLab _lab = null!; // set by InitializeAsync; still null in DisposeAsync when the lab failed to start
-
-    public async Task InitializeAsync()
-    {
-        _lab = await TopologyLab.StartDeployedAsync();
-    }
-
-    public async Task DisposeAsync() { if (_lab is not null) await _lab.DisposeAsync(); } // null when the lab failed to start (it cleaned up itself)
-
     private CliRunner.Result Run(params string[] args)
     {
-        var r = CliRunner.Run([.. args, .. _lab.CliArgs]);
+        var r = CliRunner.Run([.. args, .. Lab.CliArgs]);
         output.WriteLine($"$ difenn {string.Join(' ', args)}  (exit {r.ExitCode})\n{r.Err}{r.Out}");
-        foreach (var secret in new[] { _lab.ServerKey.RevealBase64(), _lab.RouterKey.RevealBase64() })
+        foreach (var secret in new[] { Lab.ServerKey.RevealBase64(), Lab.RouterKey.RevealBase64() })
             Assert.DoesNotContain(secret, r.Out + r.Err);
         return r;
     }
@@ -30,9 +21,9 @@ public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLife
     public async Task DriftVerifyRotate_AsOperatorsRunThem_ExitCodesTablesAndJson()
     {
         // px3 named as the runbook's `ssh px3` does: an alias in the SSH client config.
-        File.WriteAllText(_lab.SshConfigPath, $"Host px3\n    HostName 127.0.0.1\n    Port {_lab.Px3.LoopbackPort}\n");
-        File.WriteAllText(_lab.StackPath, File.ReadAllText(_lab.StackPath).Replace($"host: 127.0.0.1\n    port: {_lab.Px3.LoopbackPort}\n", "host: px3\n"));
-        Assert.Contains("host: px3", File.ReadAllText(_lab.StackPath));
+        File.WriteAllText(Lab.SshConfigPath, $"Host px3\n    HostName 127.0.0.1\n    Port {Lab.Px3.LoopbackPort}\n");
+        File.WriteAllText(Lab.StackPath, File.ReadAllText(Lab.StackPath).Replace($"host: 127.0.0.1\n    port: {Lab.Px3.LoopbackPort}\n", "host: px3\n"));
+        Assert.Contains("host: px3", File.ReadAllText(Lab.StackPath));
 
         var inSync = Run("drift");
         Assert.Equal(0, inSync.ExitCode);
@@ -42,7 +33,7 @@ public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(0, verify.ExitCode);
         Assert.True(JsonDocument.Parse(verify.Out).RootElement.GetProperty("ok").GetBoolean());
 
-        (await _lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
+        (await Lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
         var drift = Run("drift");
         Assert.Equal(2, drift.ExitCode);
         Assert.Matches(@"hub2\s+ufw 443/udp\s+allow # Difenn WireGuard relay for LTE \(port 443\)\s+absent\s+MISSING", drift.Out);
@@ -50,15 +41,15 @@ public sealed class OperationsLabCliTests(ITestOutputHelper output) : IAsyncLife
         var failing = Run("verify");
         Assert.Equal(1, failing.ExitCode);
         Assert.Contains("fix: ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)'", failing.Out);
-        (await _lab.Hub.ConsoleAsync("ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)' >/dev/null\n")).EnsureSuccess("ufw allow");
+        (await Lab.Hub.ConsoleAsync("ufw allow 443/udp comment 'Difenn WireGuard relay for LTE (port 443)' >/dev/null\n")).EnsureSuccess("ufw allow");
 
-        var oldRouterKey = _lab.RouterKey.PublicKey.ToBase64();
+        var oldRouterKey = Lab.RouterKey.PublicKey.ToBase64();
         var rotate = Run("rotate", "peer", "xe300");
         Assert.Equal(0, rotate.ExitCode);
         Assert.Contains("rotated xe300PrivateKey", rotate.Out);
         Assert.Contains("xe300: new config; handshake confirmed", rotate.Out);
-        Assert.DoesNotContain(oldRouterKey, File.ReadAllText(_lab.StackPath));
-        Assert.DoesNotContain(File.ReadAllText(Path.Combine(_lab.SecretsDir, "xe300PrivateKey")).Trim(), rotate.Out + rotate.Err);
+        Assert.DoesNotContain(oldRouterKey, File.ReadAllText(Lab.StackPath));
+        Assert.DoesNotContain(File.ReadAllText(Path.Combine(Lab.SecretsDir, "xe300PrivateKey")).Trim(), rotate.Out + rotate.Err);
 
         var after = Run("drift", "--json");
         Assert.Equal(0, after.ExitCode);

@@ -7,21 +7,12 @@ namespace Difenn.Operations.Tests.Drift;
 /// Drift detection against the namespace lab (real sshd, ufw, wg, wireguard-go, the relay binary; fakes only for
 /// docker, pct, uci/netifd and systemctl), with drift introduced by hand on each host.
 /// </summary>
-public sealed class DriftLabTests : IAsyncLifetime
+public sealed class DriftLabTests : DeployedLabTest
 {
-    private TopologyLab _lab = null!; // set by InitializeAsync; still null in DisposeAsync when the lab failed to start
-
-    public async Task InitializeAsync()
-    {
-        _lab = await TopologyLab.StartDeployedAsync();
-    }
-
-    public async Task DisposeAsync() { if (_lab is not null) await _lab.DisposeAsync(); } // null when the lab failed to start (it cleaned up itself)
-
     private async Task<DriftReport> CheckAsync()
     {
-        await using var shell = _lab.Shell();
-        return await new DriftDetector(shell).CheckAsync(_lab.Stack(), _lab.Desired());
+        await using var shell = Lab.Shell();
+        return await new DriftDetector(shell).CheckAsync(Lab.Stack(), Lab.Desired());
     }
 
     private static string Describe(DriftReport r) =>
@@ -41,14 +32,14 @@ public sealed class DriftLabTests : IAsyncLifetime
     [Fact]
     public async Task Check_DriftIntroducedByHandOnEachHost_ReportedItemByItem()
     {
-        var xe300 = _lab.RouterKey.PublicKey.ToBase64();
+        var xe300 = Lab.RouterKey.PublicKey.ToBase64();
         // hub2: someone deleted the LTE rule, changed the other's comment, and the runbook's socat container is back.
-        (await _lab.Hub.ConsoleAsync("set -e\nufw delete allow 443/udp >/dev/null\nufw allow 51820/udp comment 'hand edit' >/dev/null\n")).EnsureSuccess("ufw edit");
+        (await Lab.Hub.ConsoleAsync("set -e\nufw delete allow 443/udp >/dev/null\nufw allow 51820/udp comment 'hand edit' >/dev/null\n")).EnsureSuccess("ufw edit");
         // CT2914: keepalive changed live (wg set), as a hand fix would.
-        (await _lab.ContainerAsync($"wg set wg0 peer {xe300} persistent-keepalive 60")).EnsureSuccess("wg set");
+        (await Lab.ContainerAsync($"wg set wg0 peer {xe300} persistent-keepalive 60")).EnsureSuccess("wg set");
         // XE300: its server public key swapped in uci (committed, not reloaded).
         var stranger = WireGuard.Keys.WireGuardPrivateKey.Generate().PublicKey.ToBase64();
-        (await _lab.Router.ConsoleAsync($"uci set network.wg_difenn_server.public_key='{stranger}'\nuci commit network\n", environment: new Dictionary<string, string> { ["PATH"] = $"{_lab.RouterDir}/bin:/usr/sbin:/usr/bin:/sbin:/bin" }))
+        (await Lab.Router.ConsoleAsync($"uci set network.wg_difenn_server.public_key='{stranger}'\nuci commit network\n", environment: new Dictionary<string, string> { ["PATH"] = $"{Lab.RouterDir}/bin:/usr/sbin:/usr/bin:/sbin:/bin" }))
             .EnsureSuccess("uci set");
 
         var report = await CheckAsync();
@@ -67,7 +58,7 @@ public sealed class DriftLabTests : IAsyncLifetime
     [Fact]
     public async Task Check_PeerRemovedOnServer_RouterUnreachableReportedOthersStillChecked()
     {
-        (await _lab.ContainerAsync($"wg set wg0 peer {_lab.RouterKey.PublicKey.ToBase64()} remove")).EnsureSuccess("wg set remove");
+        (await Lab.ContainerAsync($"wg set wg0 peer {Lab.RouterKey.PublicKey.ToBase64()} remove")).EnsureSuccess("wg set remove");
         // Removing the peer drops the tunnel: the router's probe (ssh from CT2914 through it) cannot connect.
 
         var report = await CheckAsync();
@@ -84,7 +75,7 @@ public sealed class DriftLabTests : IAsyncLifetime
     [Fact]
     public async Task Check_HostKeyNotTrusted_RefusedNeverTrustedOnFirstUse()
     {
-        File.WriteAllText(_lab.KnownHostsPath, ""); // px3 unknown (hub2's key is pinned in the stack)
+        File.WriteAllText(Lab.KnownHostsPath, ""); // px3 unknown (hub2's key is pinned in the stack)
         var report = await CheckAsync();
 
         var px3 = report.Items.Where(i => i.Host is "ct2914" or "xe300").ToList();
@@ -92,7 +83,7 @@ public sealed class DriftLabTests : IAsyncLifetime
         Assert.Contains("is not in", px3[0].Live);
         Assert.Contains("ssh-keyscan", px3[0].Live);
         Assert.Contains(report.Items, i => i is { Host: "hub2", Verdict: DriftVerdict.InSync });
-        Assert.Equal("", File.ReadAllText(_lab.KnownHostsPath)); // nothing was added
+        Assert.Equal("", File.ReadAllText(Lab.KnownHostsPath)); // nothing was added
         Assert.Equal(1, report.ExitCode);
     }
 }

@@ -4,21 +4,12 @@ using Difenn.Testing.Lab;
 namespace Difenn.Operations.Tests.Verification;
 
 /// <summary>The runbook's checks against the namespace lab: all pass when deployed, and each breakage is explained.</summary>
-public sealed class VerifyLabTests : IAsyncLifetime
+public sealed class VerifyLabTests : DeployedLabTest
 {
-    private TopologyLab _lab = null!; // set by InitializeAsync; still null in DisposeAsync when the lab failed to start
-
-    public async Task InitializeAsync()
-    {
-        _lab = await TopologyLab.StartDeployedAsync();
-    }
-
-    public async Task DisposeAsync() { if (_lab is not null) await _lab.DisposeAsync(); } // null when the lab failed to start (it cleaned up itself)
-
     private async Task<VerifyReport> VerifyAsync()
     {
-        await using var shell = _lab.Shell();
-        return await new Verifier(shell).VerifyAsync(_lab.Stack(), _lab.Desired());
+        await using var shell = Lab.Shell();
+        return await new Verifier(shell).VerifyAsync(Lab.Stack(), Lab.Desired());
     }
 
     private static string Describe(VerifyReport r) => string.Join("\n", r.Checks.Select(c => $"{c.Status} {c.Name}: {c.Detail}"));
@@ -41,8 +32,8 @@ public sealed class VerifyLabTests : IAsyncLifetime
     [Fact]
     public async Task Verify_FirewallRuleDeletedAndRelayDown_FailWithCauseAndFix()
     {
-        (await _lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
-        (await _lab.Hub.ConsoleAsync($"{_lab.HubDir}/bin/docker rm -f difenn_relay_51820\n")).EnsureSuccess("docker rm");
+        (await Lab.Hub.ConsoleAsync("ufw delete allow 443/udp >/dev/null\n")).EnsureSuccess("ufw delete");
+        (await Lab.Hub.ConsoleAsync($"{Lab.HubDir}/bin/docker rm -f difenn_relay_51820\n")).EnsureSuccess("docker rm");
 
         var report = await VerifyAsync();
 
