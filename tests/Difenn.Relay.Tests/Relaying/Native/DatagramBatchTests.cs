@@ -1,20 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using Difenn.Relay.Relaying.Native;
+using static Difenn.Relay.Tests.Relaying.Native.LoopbackSocket;
 
 namespace Difenn.Relay.Tests.Relaying.Native;
 
 /// <summary>recvmmsg through <see cref="DatagramBatch"/> on real loopback sockets.</summary>
 public class DatagramBatchTests
 {
-    private static Socket Bound()
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.ReceiveBufferSize = 4 * 1024 * 1024;
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return s;
-    }
-
     private static byte[] Datagram(int sender, int seq, int size)
     {
         var b = new byte[size];

@@ -1,18 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using Difenn.Relay.Relaying.Native;
+using static Difenn.Relay.Tests.Relaying.Native.LoopbackSocket;
 
 namespace Difenn.Relay.Tests.Relaying.Native;
 
 public class EpollTests
 {
-    private static Socket Bound()
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return s;
-    }
-
     [Fact]
     public void Wait_ReportsTheTokenOfTheReadySocketOnlyUntilDrained()
     {
