@@ -3,6 +3,7 @@ using Difenn.Cli.Config;
 using Difenn.Cli.Drift;
 using Difenn.Cli.Infrastructure;
 using Difenn.Cli.Keys;
+using Difenn.Cli.Peers;
 using Difenn.Cli.Plan;
 using Difenn.Cli.Rotate;
 using Difenn.Cli.Verify;
@@ -25,6 +26,7 @@ public static class Program
               difenn drift --stack prod
               difenn rotate server --stack prod --dry-run
               difenn verify --stack prod
+              difenn peer add phone --stack prod --secrets-dir ~/.difenn/secrets --qr
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(ConfigCommand.Create(console));
@@ -32,6 +34,7 @@ public static class Program
         root.Subcommands.Add(DriftCommand.Create(console));
         root.Subcommands.Add(RotateCommand.Create(console));
         root.Subcommands.Add(VerifyCommand.Create(console));
+        root.Subcommands.Add(PeerCommand.Create(console));
         return root;
     }
 

@@ -70,14 +70,7 @@ public static class RotateCommand
                 }
                 return ExitCodes.Ok;
             }
-            ISecretStore store = (r.GetValue(stack.SecretsDir), r.GetValue(pulumiStack)) switch
-            {
-                ({ } dir, null) => new DirectorySecretStore(dir.FullName),
-                // Pulumi.yaml sits at the repository root, one level above stacks/<stack>.yaml.
-                (null, { } p) => new PulumiConfigSecretStore(p, Path.GetFullPath(Path.Combine(Path.GetDirectoryName(model.SourceFile)!, ".."))),
-                (null, null) => throw new UsageException("say where the new key goes: --secrets-dir DIR or --pulumi-stack NAME (or --dry-run)"),
-                _ => throw new UsageException("--secrets-dir and --pulumi-stack exclude each other"),
-            };
+            var store = SecretStores.Select(r.GetValue(stack.SecretsDir), r.GetValue(pulumiStack), model.SourceFile, "--dry-run");
             await using var shell = ssh.CreateShell(r);
             var rotation = new KeyRotation(shell, stack.Secrets(r), store, new StderrProgress(console.Error));
             var report = await rotation.RunAsync(plan, r.GetValue(noEdit) ? null : model.SourceFile, ct);
