@@ -57,7 +57,16 @@ public static class PeerAddition
         var secret = SecretName(request.Name);
         if (stack.Server.PrivateKey.Name == secret || stack.Peers.Any(p => p.PrivateKey?.Name == secret || p.PresharedKey?.Name == secret))
             throw new PeerEditException($"{stackPath}: the secret name {secret} is already used in the stack; choose another NAME");
-        if (current.TryGet(secret, out _))
+        bool exists;
+        try
+        {
+            exists = current.TryGet(secret, out _);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new PeerEditException(ex.Message); // e.g. a secret file others can read: said, never repeated
+        }
+        if (exists)
             throw new PeerEditException($"{current.Description} already hold a secret named {secret}; remove it first or choose another NAME");
 
         var key = WireGuardPrivateKey.Generate();
