@@ -6,6 +6,7 @@ using Difenn.Cli.Keys;
 using Difenn.Cli.Peers;
 using Difenn.Cli.Plan;
 using Difenn.Cli.Rotate;
+using Difenn.Cli.Status;
 using Difenn.Cli.Verify;
 
 namespace Difenn.Cli;
@@ -26,6 +27,7 @@ public static class Program
               difenn drift --stack prod
               difenn rotate server --stack prod --dry-run
               difenn verify --stack prod
+              difenn status --stack prod
               difenn peer add phone --stack prod --secrets-dir ~/.difenn/secrets --qr
             """);
         root.Subcommands.Add(KeysCommand.Create(console));
@@ -35,6 +37,7 @@ public static class Program
         root.Subcommands.Add(RotateCommand.Create(console));
         root.Subcommands.Add(VerifyCommand.Create(console));
         root.Subcommands.Add(PeerCommand.Create(console));
+        root.Subcommands.Add(StatusCommand.Create(console));
         return root;
     }
 
