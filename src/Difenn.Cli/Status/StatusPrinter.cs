@@ -7,7 +7,7 @@ internal static class StatusPrinter
 {
     public static void Print(TextWriter o, StatusReport r)
     {
-        foreach (var h in r.Hosts.Where(h => !h.Reachable)) o.WriteLine($"{h.Name}: UNREACHABLE ({h.Error})");
+        foreach (var h in r.Hosts.Where(h => !h.Reachable)) o.WriteLine($"{h.Name}: UNREACHABLE ({h.Error?.Replace(h.Name + ": ", "")})");
         o.WriteLine(r.Dns.Error is not null ? $"dns    {r.Dns.Name}: does not resolve ({r.Dns.Error})"
             : $"dns    {r.Dns.Name} → {(r.Dns.Answer.Count == 0 ? "(no A record)" : string.Join(", ", r.Dns.Answer))}{(r.Dns.Ok ? "" : $"  WRONG: expected {r.Dns.Expected}")}");
         foreach (var l in r.Relay)
