@@ -18,7 +18,7 @@ public static class Program
     public static RootCommand BuildRootCommand(CliConsole console)
     {
         var root = new RootCommand("""
-            difenn — keys, configs, plans, drift detection, key rotation and checks for the Difenn WireGuard topology.
+            difenn — keys, configs, plans, drift detection, key rotation, peers, status and checks for the Difenn WireGuard topology.
 
             Examples:
               difenn keys generate --out server.key

@@ -19,14 +19,14 @@ internal static class StatusPrinter
             o.WriteLine($"{head}  {l.ActiveSessions} session(s); {drops}{backend}");
         }
         o.WriteLine();
-        o.WriteLine($"{"PEER",-14} {"ADDRESS",-15} {"HANDSHAKE",-12} {"ENDPOINT (server's view)",-26} {"VIA",-18} {"RX / TX",-21} KEEPALIVE");
+        o.WriteLine($"{"PEER",-14} {"ADDRESS",-15} {"HANDSHAKE",-12} {"ENDPOINT (server's view)",-26} {"VIA",-24} {"RX / TX",-21} KEEPALIVE");
         var serverRead = r.Hosts.Any(h => h.Role == "server" && h.Reachable);
         foreach (var p in r.Peers)
         {
             var handshake = !serverRead ? "?" : !p.OnServer ? "not on server" : p.HandshakeAgeSeconds is { } a ? Age(a) : "never";
             var via = p.RelayPort is { } port ? $"relay :{port} ({p.RelayPortRole})" : p.Endpoint is null ? "-" : "?";
             var transfer = p.OnServer ? $"{Bytes(p.ReceivedBytes)} / {Bytes(p.SentBytes)}" : "-";
-            o.WriteLine($"{p.Name,-14} {p.Address,-15} {handshake,-12} {p.Endpoint ?? "-",-26} {via,-18} {transfer,-21} {(p.Keepalive is { } k ? $"{k}s" : "off")}");
+            o.WriteLine($"{p.Name,-14} {p.Address,-15} {handshake,-12} {p.Endpoint ?? "-",-26} {via,-24} {transfer,-21} {(p.Keepalive is { } k ? $"{k}s" : "off")}");
         }
         foreach (var k in r.UnknownPeers) o.WriteLine($"(unknown) {k}: on the server, not in the stack");
     }

@@ -58,15 +58,7 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
         return HubDrift.Compare(host, HubProbe.Parse(output, ports), legacy);
     }
 
-    private async Task<string> RunAsync(HostState host, string script, CancellationToken ct)
-    {
-        var result = await shell.RunAsync(host.Name, host.Connection, script, ct);
-        // The probes never fail on their own (every step tolerates a missing tool); a failure is a hop that did not
-        // connect, e.g. the ssh from CT2914 to the router through the tunnel (exit 255).
-        if (result.ExitCode != 0)
-            throw new HostUnreachableException(host.Name, $"{host.Name}: the probe did not run via {host.Connection} (exit {result.ExitCode}): {RemoteResult.LastLine(result.StdErr)}");
-        return result.StdOut;
-    }
+    private Task<string> RunAsync(HostState host, string script, CancellationToken ct) => ProbeRunner.RunAsync(shell, host, script, ct);
 
     private async Task<IReadOnlyList<DriftItem>> CheckDnsAsync(DnsRecordSpec dns, CancellationToken ct)
     {

@@ -69,11 +69,9 @@ public sealed class StatusReader(IRemoteShell shell, Func<string, CancellationTo
         progress?.Report($"{host.Name}: reading over SSH ({host.Connection})");
         try
         {
-            var r = await shell.RunAsync(host.Name, host.Connection, script, ct);
-            if (r.ExitCode != 0)
-                throw new HostUnreachableException(host.Name, $"{host.Name}: the probe did not run via {host.Connection} (exit {r.ExitCode}): {RemoteResult.LastLine(r.StdErr)}");
+            var output = await ProbeRunner.RunAsync(shell, host, script, ct);
             progress?.Report($"{host.Name}: read");
-            return (new HostStatus(host.Name, host.Role, true, null), r.StdOut);
+            return (new HostStatus(host.Name, host.Role, true, null), output);
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
