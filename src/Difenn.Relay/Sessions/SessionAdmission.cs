@@ -42,14 +42,14 @@ internal sealed class SessionAdmission(int maxPerSource, int maxPerPrefix)
     {
         // sockaddr_in: family(2) port(2) addr(4); sockaddr_in6: family(2) port(2) flowinfo(4) addr(16).
         var buffer = address.Buffer.Span;
+        // The bits kept sit low, a tag for the kind sits in the top two bits: no two kinds can collide.
         if (address.Family == AddressFamily.InterNetwork)
         {
             var v4 = BinaryPrimitives.ReadUInt32BigEndian(buffer.Slice(4, 4));
-            return (v4, ((UInt128)1 << 126) | (v4 & 0xFFFFFF00u));
+            return (v4, ((UInt128)1 << 126) | (v4 >> 8));
         }
         var v6 = BinaryPrimitives.ReadUInt128BigEndian(buffer.Slice(8, 16));
-        var top = (UInt128)1 << 127;
-        return (top | (v6 & ((UInt128)ulong.MaxValue << 64)), top | ((UInt128)1 << 126) | (v6 & ((UInt128)0xFFFF_FFFF_FFFFUL << 80)));
+        return (((UInt128)2 << 126) | (v6 >> 64), ((UInt128)3 << 126) | (v6 >> 80));
     }
 
     /// <summary>
