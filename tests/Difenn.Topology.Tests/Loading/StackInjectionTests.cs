@@ -26,6 +26,7 @@ public class StackInjectionTests
         { "      host: wg.trevarn.com", "      host: \"wg.trevarn.com\\nx\"", "peers[0].endpoint.host" },
         { "      host: wg.trevarn.com", "      host: '{{difenn-secret:serverPrivateKey}}'", "peers[0].endpoint.host" },
         { "comment: Difenn WireGuard relay for CT2914", "comment: 'x {{difenn-secret:serverPrivateKey}}'", "hub.relay.listen[].comment" },
+        { "  name: hub2\n", "  name: '../../tmp/x'\n", "hub.name" }, // names become directories under plan --out
         { "  name: wg.trevarn.com ", "  name: '{{DIFENN-SECRET:serverPrivateKey}}' ", "dns.name" },
     };
 
