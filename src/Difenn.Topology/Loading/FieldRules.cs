@@ -31,7 +31,7 @@ internal static partial class FieldRules
 
     /// <summary>A host: an IP address, or a DNS name / ssh alias (letters, digits, '-', '_', '.'; labels not starting with '-').</summary>
     public static string? Host(string value) =>
-        IPAddress.TryParse(value, out _) && !value.Contains('%') || (value.Length <= 253 && HostRegex().IsMatch(value))
+        IPAddress.TryParse(value, out _) && !value.Contains('%') || Difenn.WireGuard.Net.Endpoint.IsHostName(value)
             ? null
             : "must be a host name (letters, digits, '-', '_' and dots, e.g. px3 or wg.example.com) or an IP address";
 
@@ -52,9 +52,6 @@ internal static partial class FieldRules
 
     [GeneratedRegex(@"^[A-Za-z0-9_=+.][A-Za-z0-9_=+.-]{0,14}$")]
     private static partial Regex InterfaceRegex();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")]
-    private static partial Regex HostRegex();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")]
     private static partial Regex UserRegex();

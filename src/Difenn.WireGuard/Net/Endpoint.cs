@@ -49,7 +49,7 @@ public sealed partial record Endpoint(string Host, int Port)
             error = $"endpoint '{text}' has no host";
             return false;
         }
-        if (!System.Net.IPAddress.TryParse(host, out _) && !HostName().IsMatch(host))
+        if (!System.Net.IPAddress.TryParse(host, out _) && !IsHostName(host))
         {
             // Never repeat the text: a host that is not a host name may be a key pasted in the wrong place.
             error = "endpoint host is neither an IP address nor a host name (letters, digits, '-' and dots)";
@@ -63,6 +63,13 @@ public sealed partial record Endpoint(string Host, int Port)
         endpoint = new Endpoint(host, port);
         return true;
     }
+
+    /// <summary>
+    /// True for a DNS name or an ssh alias: labels of letters, digits, '-' and '_', joined by dots, none starting
+    /// with '-' (so it can never be read as a command-line option), at most 253 characters. Shared by every field
+    /// that names a host.
+    /// </summary>
+    public static bool IsHostName(string text) => text.Length <= 253 && HostName().IsMatch(text);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")]
     private static partial System.Text.RegularExpressions.Regex HostName();
