@@ -67,6 +67,9 @@ public static class Program
         var stop = new TaskCompletionSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+        // SIGHUP (a closed terminal, a supervisor's "reload") would otherwise kill the relay without saving its
+        // sessions: it writes the state file and keeps relaying.
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; engine.SaveState(); });
         await stop.Task;
         // Drain: stop receiving and close sessions; bounded so SIGTERM always exits within a second.
         await engine.StopAsync(TimeSpan.FromMilliseconds(700));

@@ -3,6 +3,8 @@
 # Three network namespaces client ⇄ hub ⇄ server; all traffic stays inside them. Needs root, iperf3, sockperf,
 # socat, wireguard-go, wg, iptables, python3. Takes about 4 minutes a round. Prints a markdown table; ratios to DNAT.
 #   sudo bash tests/Difenn.Relay.Benchmarks/run.sh [ROUNDS]   (default 1 round; medians over rounds)
+#   MODES="dnat difenn" TESTS="mixed" sudo -E bash ... runs only those contenders and tests
+#   (tests: udp udpr rtt wg wgr cl mixed).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROUNDS=${1:-1}
@@ -107,16 +109,42 @@ clients() { # mode → "answered crossed processes rssMB"
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["answered"], d["crossed"], sys.argv[2], "%.0f"%(int(sys.argv[3])/1024))' "$j" "$procs" "$rss"
 }
 
+mixed() { # mode → "p50 p99" µs of a 64 B round trip while another client sends 1420 B datagrams at full rate to the same port
+  local mode=$1 t; t=$(target $mode)
+  start_mode $mode 11111 any
+  # The bulk crosses the whole relay path and is dropped on arrival at the server (by size): the server's socket
+  # then holds only the probe, so the probe's latency is the relay path's, not the backend's queue behind the bulk.
+  nsx $V iptables -I INPUT -p udp --dport 11111 -m length --length 1000:65535 -j DROP
+  ip netns exec $V sockperf server -i 10.9.2.2 -p 11111 >/dev/null 2>&1 & local sp=$!; sleep 0.5
+  # The bulk client: sockperf's throughput mode sends as fast as it can and expects no reply; started first, it
+  # runs a second longer than the probe on both sides, so the probe never sees an idle relay.
+  nsx $C sockperf throughput -i $t -p 11111 -m 1420 -t $((DUR + 2)) >/dev/null 2>&1 & local bp=$!; sleep 1
+  local out; out=$(nsx $C sockperf ping-pong -i $t -p 11111 -m 64 -t $DUR --full-rtt 2>&1 || true)
+  wait $bp 2>/dev/null || true
+  kill $sp 2>/dev/null; wait $sp 2>/dev/null || true
+  nsx $V iptables -D INPUT -p udp --dport 11111 -m length --length 1000:65535 -j DROP
+  stop_mode
+  local p50 p99
+  p50=$(grep -E "percentile 50.000" <<<"$out" | awk '{print $NF}')
+  p99=$(grep -E "percentile 99.000" <<<"$out" | awk '{print $NF}')
+  echo "${p50:-0} ${p99:-0}"
+}
+
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 declare -A R
-for mode in ${MODES:-none dnat socat difenn}; do
-  for r in $(seq $ROUNDS); do
-    echo "$(date +%T) [$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode)
-    echo "$(date +%T) [$mode round $r] raw UDP, reply direction" >&2; R[$mode,udpr,$r]=$(raw_udp $mode -R)
-    echo "$(date +%T) [$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode)
-    echo "$(date +%T) [$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode)
-    echo "$(date +%T) [$mode round $r] WireGuard TCP download" >&2; R[$mode,wgr,$r]=$(wg_tcp $mode -R)
-    echo "$(date +%T) [$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode)
+TESTS=" ${TESTS:-udp udpr rtt wg wgr cl mixed} "
+want() { [[ "$TESTS" == *" $1 "* ]]; }
+# Rounds outside, contenders inside: each round measures every contender back to back, so a slow spell of the
+# shared machine hits all of them rather than one.
+for r in $(seq $ROUNDS); do
+  for mode in ${MODES:-none dnat socat difenn}; do
+    want udp && { echo "$(date +%T) [$mode round $r] raw UDP" >&2; R[$mode,udp,$r]=$(raw_udp $mode); }
+    want udpr && { echo "$(date +%T) [$mode round $r] raw UDP, reply direction" >&2; R[$mode,udpr,$r]=$(raw_udp $mode -R); }
+    want rtt && { echo "$(date +%T) [$mode round $r] RTT" >&2; R[$mode,rtt,$r]=$(rtt $mode); }
+    want wg && { echo "$(date +%T) [$mode round $r] WireGuard TCP" >&2; R[$mode,wg,$r]=$(wg_tcp $mode); }
+    want wgr && { echo "$(date +%T) [$mode round $r] WireGuard TCP download" >&2; R[$mode,wgr,$r]=$(wg_tcp $mode -R); }
+    want cl && { echo "$(date +%T) [$mode round $r] 200 clients" >&2; R[$mode,cl,$r]=$(clients $mode); }
+    want mixed && { echo "$(date +%T) [$mode round $r] RTT under bulk load" >&2; R[$mode,mixed,$r]=$(mixed $mode); echo "  ${R[$mode,mixed,$r]}" >&2; }
   done
 done
 col() { local mode=$1 key=$2 field=$3; for r in $(seq $ROUNDS); do echo "${R[$mode,$key,$r]:-0 0 0 0}" | awk -v f=$field '{print $f}'; done | median; }
@@ -138,5 +166,7 @@ line="| WireGuard tunnel, TCP download (server → client) Mbit/s |"
 for m in none dnat socat difenn; do v=$(col $m wgr 1); line+=" $v ($(ratio $v $(col dnat wgr 1))) |"; done; echo "$line"
 line="| 200 clients at once: answered / crossed |"
 for m in none dnat socat difenn; do line+=" $(col $m cl 1) / $(col $m cl 2) |"; done; echo "$line"
+line="| round trip p50 / p99 µs, 64 B, while another client sends 1420 B at full rate to the same port |"
+for m in none dnat socat difenn; do a=$(col $m mixed 1); b=$(col $m mixed 2); line+=" $a / $b ($(ratio $b $(col dnat mixed 2))) |"; done; echo "$line"
 line="| relay processes / RSS MB (200 clients) |"
 for m in none dnat socat difenn; do line+=" $(col $m cl 3) / $(col $m cl 4) |"; done; echo "$line"

@@ -34,6 +34,15 @@ public static class CliApp
             console.Error.WriteLine($"difenn: {ex.Message}");
             return ExitCodes.Problems;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
+                                       or NotSupportedException or FormatException or Difenn.Topology.Secrets.MissingSecretException)
+        {
+            // Anything a command did not turn into a clean error itself (a file that is a directory, a secret file
+            // others can read, ...): still one line and exit 1, never a stack trace. The message only, as a trace
+            // would have printed it too; the type name says where to look.
+            console.Error.WriteLine($"difenn: {ex.Message.ReplaceLineEndings(" ")} ({ex.GetType().Name})");
+            return ExitCodes.Problems;
+        }
     }
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? r)

@@ -13,6 +13,8 @@ public static class SecretFile
     public static void Write(string path, string content, bool overwrite)
     {
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new UsageException($"{path} is a directory; give the path of a file to create in it");
         if (!overwrite && File.Exists(full))
             throw new CommandFailedException($"{path} already exists; pass --force to replace it (the old key will be lost)");
         var dir = Path.GetDirectoryName(full)!;

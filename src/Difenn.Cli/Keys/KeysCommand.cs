@@ -52,6 +52,9 @@ public static class KeysCommand
         return cmd;
     }
 
+    /// <summary>Most characters <c>keys public</c> reads from stdin (a key and some whitespace or a comment fit easily).</summary>
+    private const int MaxKeyInput = 4096;
+
     private static Command Public(CliConsole console)
     {
         var json = JsonOutput.CreateOption();
@@ -63,7 +66,13 @@ public static class KeysCommand
             """) { json };
         cmd.SetAction(r =>
         {
-            var text = console.In.ReadToEnd().Trim();
+            // A key is 44 characters: reading more than a little would let /dev/zero or a huge file hang or exhaust memory.
+            var buffer = new char[MaxKeyInput + 1];
+            var read = 0;
+            for (int n; read < buffer.Length && (n = console.In.Read(buffer, read, buffer.Length - read)) > 0;) read += n;
+            if (read > MaxKeyInput) throw new UsageException($"stdin: more than {MaxKeyInput} characters; a private key is 44 (e.g. difenn keys public < server.key)");
+            var text = new string(buffer, 0, read).Trim();
+            Array.Clear(buffer);
             if (!WireGuardPrivateKey.TryParse(text, out var key, out var error))
                 throw new CommandFailedException($"stdin: invalid private key: {error}");
             if (r.GetValue(json)) JsonOutput.Write(console.Out, new { publicKey = key.PublicKey.ToBase64() });

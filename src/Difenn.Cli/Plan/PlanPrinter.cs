@@ -54,19 +54,25 @@ internal static class PlanWriter
 {
     public static void WriteTree(DesiredState s, string root, ISecretSource? secrets)
     {
+        root = Path.GetFullPath(root);
         foreach (var h in s.Hosts)
         {
-            foreach (var f in h.Files) Write(Path.Combine(root, h.Name, "files", f.Path.TrimStart('/')), f.Content, secrets);
+            foreach (var f in h.Files) Write(Path.Combine(root, h.Name, "files", f.Path.TrimStart('/')), f.Content, secrets, root);
             foreach (var c in h.Commands)
             {
-                Write(Path.Combine(root, h.Name, "commands", c.Name + ".create.sh"), c.Create, secrets);
-                if (c.Delete is not null) Write(Path.Combine(root, h.Name, "commands", c.Name + ".delete.sh"), c.Delete, secrets);
+                Write(Path.Combine(root, h.Name, "commands", c.Name + ".create.sh"), c.Create, secrets, root);
+                if (c.Delete is not null) Write(Path.Combine(root, h.Name, "commands", c.Name + ".delete.sh"), c.Delete, secrets, root);
             }
         }
     }
 
-    private static void Write(string path, SecretText text, ISecretSource? secrets)
+    private static void Write(string path, SecretText text, ISecretSource? secrets, string root)
     {
+        // Names come from the stack; whatever they hold, nothing is written outside --out.
+        var full = Path.GetFullPath(path);
+        if (!full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+            throw new Infrastructure.CommandFailedException($"refusing to write {full}: it is outside --out {root}");
+        path = full;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         if (secrets is not null && text.HasSecrets)
             Infrastructure.SecretFile.Write(path, text.Reveal(secrets), overwrite: true);

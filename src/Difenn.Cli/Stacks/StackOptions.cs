@@ -35,6 +35,9 @@ public sealed class StackOptions
     {
         if (r.GetValue(StackFile) is { } file) return file.FullName;
         var name = r.GetValue(Stack)!;
+        // --stack names a file in stacks/; a path there would silently read some other file.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_-]*$"))
+            throw new UsageException($"--stack takes a stack name (letters, digits, '-', '_', e.g. prod), not a path; for a file elsewhere use --stack-file PATH");
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "stacks", name + ".yaml");

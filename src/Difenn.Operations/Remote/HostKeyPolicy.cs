@@ -50,6 +50,27 @@ public sealed class HostKeyPolicy(KnownHosts knownHosts)
                $"Check the fingerprint out of band, then add it: {scan} >> {KnownHosts.Source}, or pin it in the stack (ssh.hostKeys)";
     }
 
+    /// <summary>
+    /// The host key algorithms to offer when connecting to <paramref name="host"/>:<paramref name="port"/> (also
+    /// known as <paramref name="alias"/>): those that can present one of the trusted keys (pinned, else listed in
+    /// known_hosts). Offering others lets the server pick, say, its ed25519 key when only its RSA key is trusted, and
+    /// a genuine host then looks like an interception. Empty: nothing trusted yet, offer everything (the key is then
+    /// refused with instructions). An RSA key (<c>ssh-rsa</c>) is offered as <c>rsa-sha2-512</c>, <c>rsa-sha2-256</c>, <c>ssh-rsa</c>.
+    /// </summary>
+    public IReadOnlySet<string> AlgorithmsFor(string host, string? alias, int port, IReadOnlyList<string> pinned)
+    {
+        IEnumerable<string> types = pinned.Count > 0
+            ? pinned.Select(p => p.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 2).Select(f => f[0])
+            : KnownHosts.KeysFor(host, port).Concat(alias is null || alias == host ? [] : KnownHosts.KeysFor(alias, port)).Where(k => !k.Revoked).Select(k => k.Type);
+        var algorithms = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var type in types)
+        {
+            if (type == "ssh-rsa") algorithms.UnionWith(["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
+            else algorithms.Add(type);
+        }
+        return algorithms;
+    }
+
     /// <summary>OpenSSH's fingerprint form: <c>SHA256:</c> + unpadded base64 of the SHA-256 of the key blob.</summary>
     public static string Fingerprint(byte[] keyBlob) => "SHA256:" + Convert.ToBase64String(SHA256.HashData(keyBlob)).TrimEnd('=');
 

@@ -62,10 +62,17 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
             var alias = _sshConfig.Value.For(c.Host);
             var address = alias.HostName ?? c.Host;
             var port = c.Port == 22 && alias.Port is int p ? p : c.Port;
-            var client = new SshClient(new ConnectionInfo(address, port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName, alias.IdentityFiles)))
+            var info = new ConnectionInfo(address, port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName, alias.IdentityFiles)))
             {
                 Timeout = options.ConnectTimeout,
-            });
+            };
+            // Offer only the host key algorithms of the trusted keys, as ssh does with known_hosts: otherwise the
+            // server presents its ed25519 key while only its RSA or ECDSA key is trusted, and looks like an attack.
+            var trusted = hostKeys.AlgorithmsFor(address, c.Host, port, c.HostKeys);
+            if (info.HostKeyAlgorithms.Keys.Any(trusted.Contains))
+                foreach (var name in info.HostKeyAlgorithms.Keys.Where(n => !trusted.Contains(n)).ToList())
+                    info.HostKeyAlgorithms.Remove(name);
+            var client = new SshClient(info);
             string? refusal = null;
             client.HostKeyReceived += (_, e) =>
             {

@@ -28,7 +28,12 @@ public static class RelayArguments
                                    valid MAC1 may open a session (repeatable: old and new key during a rotation)
           --any-udp                relay any UDP, not only WireGuard messages (default: WireGuard only)
           --idle-timeout SECONDS   close sessions idle this long (default 180)
-          --max-sessions N         session cap (default 1024)
+          --max-sessions N         session cap (default 1024); when full, a newcomer replaces the oldest session the
+                                   backend never answered, else the longest idle one
+          --unconfirmed-timeout SECONDS   close a session the backend has not answered within this (default 10);
+                                   such sessions are never saved in --state-file
+          --max-unconfirmed-per-source N  unanswered sessions per IPv4 address / IPv6 /64 (default 8)
+          --max-unconfirmed-per-prefix N  unanswered sessions per IPv4 /24 / IPv6 /48 (default 64)
           --new-sessions-per-second N   per source address (default 20)
           --metrics ADDR:PORT      Prometheus /metrics and /healthz (default 127.0.0.1:9480; "off" to disable)
           --resolve-interval SECONDS    backend DNS re-resolution (default 30)
@@ -41,6 +46,8 @@ public static class RelayArguments
         Environment (used when the option is absent): DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP and
         DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY (comma-separated),
         DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
+
+        Signals: SIGTERM/SIGINT save the state file and stop; SIGHUP saves the state file and keeps relaying.
 
         Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure (e.g. port in use), 2 usage error.
 
@@ -55,7 +62,7 @@ public static class RelayArguments
         var listen = new List<IPEndPoint>();
         string? backend = null, metrics = null, stateFile = null;
         var keys = new List<string>();
-        int? idle = null, max = null, rate = null, resolve = null;
+        int? idle = null, max = null, rate = null, resolve = null, unconfirmed = null, perSource = null, perPrefix = null;
         var anyUdp = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -70,6 +77,9 @@ public static class RelayArguments
                 case "--idle-timeout": idle = Int(a, Value(), 1, 86400); break;
                 case "--max-sessions": max = Int(a, Value(), 1, 1_000_000); break;
                 case "--new-sessions-per-second": rate = Int(a, Value(), 1, 1_000_000); break;
+                case "--unconfirmed-timeout": unconfirmed = Int(a, Value(), 1, 86400); break;
+                case "--max-unconfirmed-per-source": perSource = Int(a, Value(), 1, 1_000_000); break;
+                case "--max-unconfirmed-per-prefix": perPrefix = Int(a, Value(), 1, 1_000_000); break;
                 case "--metrics": metrics = Value(); break;
                 case "--resolve-interval": resolve = Int(a, Value(), 1, 86400); break;
                 case "--state-file": stateFile = Value(); break;
@@ -130,6 +140,9 @@ public static class RelayArguments
         if (max is int m) o = o with { MaxSessions = m };
         if (rate is int r) o = o with { NewSessionsPerSecondPerSource = r };
         if (resolve is int rs) o = o with { ResolveInterval = TimeSpan.FromSeconds(rs) };
+        if (unconfirmed is int u) o = o with { UnconfirmedTimeout = TimeSpan.FromSeconds(u) };
+        if (perSource is int ps) o = o with { MaxUnconfirmedPerSource = ps };
+        if (perPrefix is int pp) o = o with { MaxUnconfirmedPerPrefix = pp };
         return o;
     }
 

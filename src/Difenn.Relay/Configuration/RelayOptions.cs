@@ -17,8 +17,23 @@ public sealed record RelayOptions
     /// <summary>A session idle this long is closed. Default 180 s (WireGuard's REJECT_AFTER_TIME; keepalive 25 keeps live flows well inside it).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(180);
 
-    /// <summary>Most concurrent sessions; more are dropped. Default 1024 (a home hub has a handful of peers).</summary>
+    /// <summary>
+    /// Most concurrent sessions. Default 1024 (a home hub has a handful of peers). When the table is full a newcomer
+    /// replaces the oldest unconfirmed session (one the backend never answered), else the longest idle one: it is never refused.
+    /// </summary>
     public int MaxSessions { get; init; } = 1024;
+
+    /// <summary>
+    /// A session the backend has not answered (no handshake response, no data) within this is closed, however much
+    /// the client sends. Default 10 s (a response takes one round trip; WireGuard retries an initiation every 5 s).
+    /// </summary>
+    public TimeSpan UnconfirmedTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most unconfirmed sessions of one source (an IPv4 address, an IPv6 /64); a newcomer over it replaces that source's oldest. Default 8.</summary>
+    public int MaxUnconfirmedPerSource { get; init; } = 8;
+
+    /// <summary>Most unconfirmed sessions of one prefix (an IPv4 /24, an IPv6 /48); a newcomer over it replaces that prefix's oldest. Default 64.</summary>
+    public int MaxUnconfirmedPerPrefix { get; init; } = 64;
 
     /// <summary>New sessions per second allowed from one source address (token bucket, burst = this). Default 20.</summary>
     public int NewSessionsPerSecondPerSource { get; init; } = 20;

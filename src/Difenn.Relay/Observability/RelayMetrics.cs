@@ -36,7 +36,7 @@ internal sealed class RelayMetrics
     private readonly string[] _listeners;
     private readonly long[] _packetsIn, _bytesIn, _packetsOut, _bytesOut;
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
-    private long _opened, _restored, _expired, _backendSendErrors, _backendUnreachable, _replySendErrors;
+    private long _opened, _restored, _expired, _evicted, _unconfirmedExpired, _backendSendErrors, _backendUnreachable, _replySendErrors;
 
     public RelayMetrics(IReadOnlyList<string> listeners)
     {
@@ -71,6 +71,21 @@ internal sealed class RelayMetrics
     public void SessionRestored() => Interlocked.Increment(ref _restored);
 
     public void SessionExpired() => Interlocked.Increment(ref _expired);
+
+    /// <summary>A session was closed to make room for a newcomer (table full, or its source or prefix at its cap).</summary>
+    public void SessionEvicted() => Interlocked.Increment(ref _evicted);
+
+    /// <summary>A session the backend never answered was closed after the unconfirmed timeout.</summary>
+    public void SessionUnconfirmedExpired() => Interlocked.Increment(ref _unconfirmedExpired);
+
+    /// <summary>Sessions evicted so far.</summary>
+    public long Evicted => Interlocked.Read(ref _evicted);
+
+    /// <summary>Unconfirmed sessions expired so far.</summary>
+    public long UnconfirmedExpired => Interlocked.Read(ref _unconfirmedExpired);
+
+    /// <summary>Reads the number of unconfirmed sessions (set by the engine).</summary>
+    public Func<int> UnconfirmedSessions { get; set; } = () => 0;
 
     public void BackendSendError(int count = 1) => Interlocked.Add(ref _backendSendErrors, count);
 
@@ -117,6 +132,12 @@ internal sealed class RelayMetrics
         sb.Append($"difenn_relay_sessions_restored_total {Restored}\n");
         Family("difenn_relay_sessions_expired_total", "counter", "Sessions closed after the idle timeout.");
         sb.Append($"difenn_relay_sessions_expired_total {Expired}\n");
+        Family("difenn_relay_sessions_unconfirmed", "gauge", "Sessions the backend has not answered yet.");
+        sb.Append($"difenn_relay_sessions_unconfirmed {UnconfirmedSessions()}\n");
+        Family("difenn_relay_sessions_evicted_total", "counter", "Sessions closed to make room for a newcomer.");
+        sb.Append($"difenn_relay_sessions_evicted_total {Evicted}\n");
+        Family("difenn_relay_sessions_unconfirmed_expired_total", "counter", "Sessions closed because the backend never answered them.");
+        sb.Append($"difenn_relay_sessions_unconfirmed_expired_total {UnconfirmedExpired}\n");
         Family("difenn_relay_dropped_total", "counter", "Datagrams dropped, by reason.");
         foreach (var r in Enum.GetValues<DropReason>())
             sb.Append($"difenn_relay_dropped_total{{reason=\"{Snake(r.ToString())}\"}} {Drops(r)}\n");

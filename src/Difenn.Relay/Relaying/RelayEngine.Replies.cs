@@ -8,6 +8,13 @@ namespace Difenn.Relay.Relaying;
 internal sealed partial class RelayEngine
 {
     /// <summary>
+    /// True when a reply proves the backend accepted the session: a handshake response or transport data. A cookie
+    /// reply does not (WireGuard sends one to any valid-MAC1 initiation when under load). With <c>--any-udp</c>, any reply.
+    /// </summary>
+    private bool ConfirmsSession(ReadOnlySpan<byte> reply) =>
+        !_options.WireGuardOnly || WireGuardClassifier.Classify(reply) is PacketKind.HandshakeResponse or PacketKind.TransportData;
+
+    /// <summary>
     /// Backend → client for one session that epoll reported readable: drains its upstream socket with
     /// <c>recvmmsg</c> (at most <see cref="RoundsPerEvent"/> batches, so a busy session cannot starve the rest) and
     /// sends the replies to its client with <c>sendmmsg</c> (or one GSO send) from the listener the client talks to,
@@ -44,6 +51,7 @@ internal sealed partial class RelayEngine
                     Metrics.Drop(DropReason.ReplyNotWireGuard);
                     continue;
                 }
+                if (!session.IsConfirmed && ConfirmsSession(batch.Payload(i))) _admission.Confirm(session);
                 sender.Add(batch, i);
             }
             if (sender.Count > 0)

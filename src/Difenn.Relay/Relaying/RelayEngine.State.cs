@@ -52,7 +52,8 @@ internal sealed partial class RelayEngine
             if (NewUpstream(s.UpstreamPort) is not { } upstream) continue;
             var local = (IPEndPoint)upstream.LocalEndPoint!;
             var lastActivity = now - (long)(age.TotalSeconds * _time.TimestampFrequency);
-            if (Register(index, s.Client.Serialize(), upstream, lastActivity) is null) continue;
+            if (Register(index, s.Client.Serialize(), upstream, lastActivity) is not { } session) continue;
+            session.MarkConfirmed(); // only confirmed sessions are saved
             restored++;
             if (local.Port == s.UpstreamPort) samePort++;
             Metrics.SessionRestored();
@@ -60,6 +61,9 @@ internal sealed partial class RelayEngine
         }
         Log.SessionsRestored(_log, restored, saved.Count - restored, samePort, path);
     }
+
+    /// <summary>Writes the state file now (SIGHUP), whether or not anything changed; nothing without <see cref="RelayOptions.StateFile"/>.</summary>
+    public void SaveState() => SaveSessions(force: true);
 
     /// <summary>
     /// Writes the session table to <see cref="RelayOptions.StateFile"/> when it changed since the last write, or
@@ -81,7 +85,9 @@ internal sealed partial class RelayEngine
             for (var i = 0; i < _tables.Count; i++)
                 foreach (var s in _tables[i].Snapshot())
                 {
-                    if (s.IsClosed || s.Upstream is null) continue;
+                    // A session the backend never answered is not worth a restart: saving it would let a flood of
+                    // forged initiations survive one.
+                    if (s.IsClosed || s.Upstream is null || !s.IsConfirmed) continue;
                     try
                     {
                         var port = ((IPEndPoint)s.Upstream.LocalEndPoint!).Port;

@@ -30,6 +30,13 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     private readonly ILogger _log;
     private readonly WireGuardClassifier _classifier;
     private readonly SourceRateLimiter _rateLimiter;
+    private readonly SessionAdmission _admission;
+
+    /// <summary>
+    /// A confirmed session idle this long may make room for a newcomer in a full table: longer than WireGuard's
+    /// PersistentKeepalive (25 s here), so a live tunnel is never pushed out by unknown initiations.
+    /// </summary>
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
     private readonly List<Socket> _listeners = [];
     private readonly List<SessionTable> _tables = [];
     private readonly List<string> _names = [];
@@ -49,7 +56,11 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         _log = logger;
         _classifier = new WireGuardClassifier(options.ServerPublicKeys);
         _rateLimiter = new SourceRateLimiter(options.NewSessionsPerSecondPerSource, time);
-        Metrics = new RelayMetrics(options.Listen.Select(l => l.ToString()).ToList()) { ActiveSessions = () => ActiveSessions };
+        _admission = new SessionAdmission(options.MaxUnconfirmedPerSource, options.MaxUnconfirmedPerPrefix);
+        Metrics = new RelayMetrics(options.Listen.Select(l => l.ToString()).ToList())
+        {
+            ActiveSessions = () => ActiveSessions, UnconfirmedSessions = () => _admission.PendingCount,
+        };
     }
 
     /// <summary>The counters.</summary>
@@ -110,6 +121,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         for (var i = 0; i < _tables.Count; i++)
             foreach (var s in _tables[i].RemoveIdle(now, _options.IdleTimeout, _time))
             {
+                _admission.Forget(s);
                 if (s.Close())
                 {
                     _slots.Free(s);
@@ -118,6 +130,16 @@ internal sealed partial class RelayEngine : IAsyncDisposable
                     Log.SessionClosed(_log, s.ClientEndPoint(), _names[i], "idle timeout");
                 }
             }
+        foreach (var s in _admission.Expired(now, _options.UnconfirmedTimeout, _time) ?? [])
+        {
+            _admission.Forget(s);
+            _tables[s.ListenerIndex].Remove(s);
+            if (!s.Close()) continue;
+            _slots.Free(s);
+            Metrics.SessionUnconfirmedExpired();
+            SessionsChanged();
+            Log.SessionClosed(_log, s.ClientEndPoint(), _names[s.ListenerIndex], "the backend never answered");
+        }
         _rateLimiter.Prune();
         SaveSessions(force: false);
         if (!IPAddress.TryParse(_options.BackendHost, out _) && _time.GetElapsedTime(_lastResolve, now) >= _options.ResolveInterval
@@ -187,14 +209,14 @@ internal sealed partial class RelayEngine : IAsyncDisposable
                 return null;
             }
         }
-        if (ActiveSessions >= _options.MaxSessions)
-        {
-            Metrics.Drop(DropReason.SessionCap);
-            return null;
-        }
         if (!_rateLimiter.TryAcquire(from))
         {
             Metrics.Drop(DropReason.RateLimited);
+            return null;
+        }
+        if (!MakeRoom(from, out var source, out var prefix))
+        {
+            Metrics.Drop(DropReason.SessionCap);
             return null;
         }
         var client = new SocketAddress(from.Family, from.Size);
@@ -202,9 +224,52 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         if (NewUpstream() is not { } upstream) return null;
         var session = Register(index, client, upstream, _time.GetTimestamp());
         if (session is null) return _tables[index].Find(from);
+        session.SourceKey = source;
+        session.PrefixKey = prefix;
+        _admission.AddPending(session);
         Metrics.SessionOpened();
         Log.SessionOpened(_log, session.ClientEndPoint(), _names[index], upstream.LocalEndPoint!.ToString()!);
         return session;
+    }
+
+    /// <summary>
+    /// Makes room for a new session of <paramref name="from"/> (see <see cref="SessionAdmission"/>): closes the
+    /// oldest unconfirmed session of its source or prefix when that is at its cap, then, when the table is full, the
+    /// oldest unconfirmed session, else the longest idle one if it has been idle past <see cref="StaleAfter"/>.
+    /// False (the newcomer refused) only when the table is full of sessions in use.
+    /// </summary>
+    private bool MakeRoom(SocketAddress from, out UInt128 source, out UInt128 prefix)
+    {
+        (source, prefix) = SessionAdmission.Keys(from);
+        while (_admission.OverCapVictim(source, prefix) is { } victim) Evict(victim, "its source or prefix is at its cap of unconfirmed sessions");
+        while (ActiveSessions >= _options.MaxSessions)
+        {
+            if (_admission.OldestPending() is { } pending)
+            {
+                Evict(pending, "table full; the backend never answered it");
+                continue;
+            }
+            var now = _time.GetTimestamp();
+            Session? idlest = null;
+            foreach (var t in _tables)
+                foreach (var s in t.Snapshot())
+                    if (idlest is null || s.LastActivity < idlest.LastActivity) idlest = s;
+            if (idlest is null || _time.GetElapsedTime(idlest.LastActivity, now) < StaleAfter) return false;
+            Evict(idlest, "table full; idle longest");
+        }
+        return true;
+    }
+
+    /// <summary>Closes <paramref name="session"/> to make room for a newcomer.</summary>
+    private void Evict(Session session, string reason)
+    {
+        _admission.Forget(session);
+        _tables[session.ListenerIndex].Remove(session);
+        if (!session.Close()) return;
+        _slots.Free(session);
+        Metrics.SessionEvicted();
+        SessionsChanged();
+        Log.SessionClosed(_log, session.ClientEndPoint(), _names[session.ListenerIndex], "evicted: " + reason);
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ internal sealed class Session
 {
     private long _lastActivity;
     private int _closed;
+    private int _confirmed;
 
     /// <summary>
     /// Largest datagram size the forward path still tries to send as one GSO batch to the backend (lowered when
@@ -27,7 +28,30 @@ internal sealed class Session
         ListenerIndex = listenerIndex;
         Upstream = upstream;
         _lastActivity = now;
+        Opened = now;
     }
+
+    /// <summary>Timestamp (TimeProvider ticks) when the session was opened: an unconfirmed session expires by it.</summary>
+    public long Opened { get; }
+
+    /// <summary>
+    /// True once the backend answered (a handshake response or transport data): until then the session may be a
+    /// replayed or forged initiation that nobody will ever answer, and <see cref="SessionAdmission"/> treats it as
+    /// the first to go. Set once, by the relay thread; restored sessions start confirmed.
+    /// </summary>
+    public bool IsConfirmed => Volatile.Read(ref _confirmed) != 0;
+
+    /// <summary>Marks the session confirmed; true the first time.</summary>
+    public bool MarkConfirmed() => Interlocked.Exchange(ref _confirmed, 1) == 0;
+
+    /// <summary>The client's source (IPv4 address, IPv6 /64) as <see cref="SessionAdmission"/> counts it.</summary>
+    public UInt128 SourceKey { get; set; }
+
+    /// <summary>The client's prefix (IPv4 /24, IPv6 /48) as <see cref="SessionAdmission"/> counts it.</summary>
+    public UInt128 PrefixKey { get; set; }
+
+    /// <summary>The session's place in <see cref="SessionAdmission"/>'s list of unconfirmed sessions (oldest first); null once confirmed or closed.</summary>
+    public LinkedListNode<Session>? Pending { get; set; }
 
     /// <summary>The client's address (an owned copy; the table's key).</summary>
     public SocketAddress Client { get; }

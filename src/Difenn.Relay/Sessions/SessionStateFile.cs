@@ -30,6 +30,12 @@ internal static class SessionStateFile
     /// <summary>Problems named one by one; beyond this a file is not a session table at all, and one line says how many more.</summary>
     public const int MaxProblemsNamed = 20;
 
+    /// <summary>
+    /// Largest state file read (1 MiB, about 10 000 sessions): a larger one is not this relay's, and reading it whole
+    /// could exhaust memory and crash-loop the relay.
+    /// </summary>
+    public const long MaxBytes = 1 << 20;
+
     /// <summary>Writes <paramref name="sessions"/> to <paramref name="path"/> atomically (temporary file, then rename), mode 0600.</summary>
     public static void Save(string path, IEnumerable<SavedSession> sessions)
     {
@@ -39,12 +45,14 @@ internal static class SessionStateFile
                 .Append(s.UpstreamPort.ToString(CultureInfo.InvariantCulture)).Append(' ')
                 .Append(s.LastActive.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
+            // CreateNew is O_CREAT|O_EXCL: it never follows a symlink planted under the temporary name, and never
+            // writes into a file someone else made there.
             var options = new FileStreamOptions
             {
-                Mode = FileMode.Create, Access = FileAccess.Write,
+                Mode = FileMode.CreateNew, Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             };
             using (var stream = new FileStream(temporary, options))
@@ -79,9 +87,16 @@ internal static class SessionStateFile
         problems = named;
         var sessions = new List<SavedSession>();
         if (!File.Exists(path)) return sessions;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (stream.Length > MaxBytes)
+        {
+            named.Add($"{stream.Length} bytes, more than the {MaxBytes} a session table can need; ignored");
+            return sessions;
+        }
+        using var reader = new StreamReader(new LimitedStream(stream, MaxBytes), Encoding.UTF8);
         var lineNumber = 0;
         var unnamed = 0;
-        foreach (var line in File.ReadLines(path))
+        while (reader.ReadLine() is { } line)
         {
             lineNumber++;
             if (line.Length == 0 || line.StartsWith('#')) continue;
@@ -94,6 +109,29 @@ internal static class SessionStateFile
         }
         if (unnamed > 0) named.Add($"{unnamed} more line(s) skipped");
         return sessions;
+    }
+
+    /// <summary>Reads at most a given number of bytes of a stream, so a file that grows while read cannot exhaust memory.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _left = limit;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_left <= 0) return 0;
+            var n = inner.Read(buffer, offset, (int)Math.Min(count, _left));
+            _left -= n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Adds the session of <paramref name="line"/>, or the reason it is skipped.</summary>

@@ -9,6 +9,13 @@ namespace Difenn.Relay.Sessions;
 /// </summary>
 internal sealed class SourceRateLimiter(int perSecond, TimeProvider time)
 {
+    /// <summary>
+    /// Most sources tracked at once (a few MB). Spoofed sources can be new on every datagram: past this the map is
+    /// pruned, and if that frees nothing it starts over, rather than grow until the relay runs out of memory
+    /// (the session caps still hold meanwhile).
+    /// </summary>
+    public const int MaxTracked = 65536;
+
     private readonly Dictionary<UInt128, (double Tokens, long Stamp)> _buckets = [];
     private readonly Lock _lock = new();
 
@@ -19,6 +26,11 @@ internal sealed class SourceRateLimiter(int perSecond, TimeProvider time)
         var now = time.GetTimestamp();
         lock (_lock)
         {
+            if (_buckets.Count >= MaxTracked && !_buckets.ContainsKey(key))
+            {
+                PruneLocked(now);
+                if (_buckets.Count >= MaxTracked) _buckets.Clear();
+            }
             var (tokens, stamp) = _buckets.TryGetValue(key, out var b) ? b : (perSecond, now);
             tokens = Math.Min(perSecond, tokens + (time.GetElapsedTime(stamp, now).TotalSeconds * perSecond));
             if (tokens < 1)
@@ -35,11 +47,14 @@ internal sealed class SourceRateLimiter(int perSecond, TimeProvider time)
     public void Prune()
     {
         var now = time.GetTimestamp();
-        lock (_lock)
-        {
-            foreach (var (k, (tokens, stamp)) in _buckets.ToList())
-                if (tokens + (time.GetElapsedTime(stamp, now).TotalSeconds * perSecond) >= perSecond) _buckets.Remove(k);
-        }
+        lock (_lock) PruneLocked(now);
+    }
+
+    private void PruneLocked(long now)
+    {
+        // Removing during enumeration is allowed for Dictionary since .NET Core 3.0.
+        foreach (var (k, (tokens, stamp)) in _buckets)
+            if (tokens + (time.GetElapsedTime(stamp, now).TotalSeconds * perSecond) >= perSecond) _buckets.Remove(k);
     }
 
     /// <summary>Number of tracked sources.</summary>

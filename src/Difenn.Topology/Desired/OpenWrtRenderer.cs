@@ -64,8 +64,10 @@ internal static class OpenWrtRenderer
           exit 0
         fi
         # /etc/config/network still holds the previous config until the commit: keep it to roll back to.
-        cp /etc/config/network "$BACKUP"
+        # Created 0600 before the config (with the private key) is copied in: never readable by others, not even briefly.
+        ( umask 077; : > "$BACKUP" )
         chmod 600 "$BACKUP"
+        cat /etc/config/network > "$BACKUP"
         uci commit network
         # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
         # change's timer still pending is cancelled: it would restore from the same backup, on its own schedule.

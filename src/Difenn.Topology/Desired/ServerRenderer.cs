@@ -62,6 +62,8 @@ internal static class ServerRenderer
             + "elif [ \"$changed\" = 1 ]; then\n"
             + "  # Peers or keys only: syncconf applies the difference without dropping live sessions.\n"
             + "  stripped=$(mktemp)\n"
+            + "  # The stripped config holds the private key: removed however the script ends (set -e exits on a failed syncconf).\n"
+            + "  trap 'rm -f \"$stripped\"' EXIT\n"
             + $"  wg-quick strip {iface} > \"$stripped\"\n"
             + $"  wg syncconf {iface} \"$stripped\"\n"
             + "  rm -f \"$stripped\"\n"

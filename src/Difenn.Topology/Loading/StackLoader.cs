@@ -46,6 +46,8 @@ public static class StackLoader
         var stream = new YamlStream();
         try
         {
+            if (TooDeep(text) is { } deep)
+                return new StackLoadResult(null, [Diagnostic.Error(fileName, (int)deep.Line, (int)deep.Column, "yaml", $"nested more than {MaxDepth} levels deep; a stack file needs a handful")]);
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
@@ -59,6 +61,29 @@ public static class StackLoader
         if (stack is not null) StackValidator.Validate(stack, diags);
         var ordered = diags.Items.OrderBy(d => d.Line).ThenBy(d => d.Column).ToList();
         return new StackLoadResult(diags.HasErrors ? null : stack, ordered);
+    }
+
+    /// <summary>Deepest nesting of mappings and lists read (a stack file needs 6): deeper input is refused before the recursive node builder could overflow the stack.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Where the nesting first goes past <see cref="MaxDepth"/>, or null. Streams the parser's events: no recursion.</summary>
+    private static Mark? TooDeep(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxDepth) return parser.Current.Start;
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+        return null;
     }
 
     private sealed class StackReader(YamlNodeReader root, string file)
@@ -78,8 +103,8 @@ public static class StackLoader
             DnsSpec? dns = null;
             if (dnsR is not null)
             {
-                var zone = dnsR.String("zone");
-                var record = dnsR.String("name");
+                var zone = dnsR.String("zone", FieldRules.Host);
+                var record = dnsR.String("name", FieldRules.Host);
                 var ttl = dnsR.Int("ttl", required: false, 1, 86400) ?? 300;
                 var proxiedNode = dnsR.Get("proxied", required: false);
                 if (proxiedNode is YamlScalarNode { Value: not "false" })
@@ -121,7 +146,7 @@ public static class StackLoader
         private HubSpec? Hub(YamlNodeReader? r)
         {
             if (r is null) return null;
-            var name = r.String("name");
+            var name = r.String("name", FieldRules.Host);
             var ip = Ip(r, "publicIp", AddressFamily.InterNetwork);
             var ssh = Ssh(r.Mapping("ssh"));
             var relayR = r.Mapping("relay");
@@ -131,8 +156,8 @@ public static class StackLoader
             RelaySpec? relay = null;
             if (relayR is not null)
             {
-                var dir = relayR.String("composeDir", required: false) ?? "/opt/difenn-relay";
-                var image = relayR.String("image");
+                var dir = relayR.String("composeDir", FieldRules.AbsolutePath, required: false) ?? (relayR.Get("composeDir", false) is null ? "/opt/difenn-relay" : null);
+                var image = relayR.String("image", FieldRules.ImageReference);
                 var backendText = relayR.String("backend");
                 var metrics = relayR.Int("metricsPortBase", false, 1024, 65000) ?? 9480;
                 var listen = new List<RelayListen>();
@@ -162,17 +187,20 @@ public static class StackLoader
                     _d.Error(relayR.Get("backend", false), relayR.Field("backend"), $"'{backendText}' must be address:port, e.g. 10.44.1.214:51820");
                     backend = null;
                 }
-                if (dir is not null && !dir.StartsWith('/'))
-                    _d.Error(relayR.Get("composeDir", false), relayR.Field("composeDir"), "must be an absolute path");
-                if (image is not null && backend is not null && listen.Count > 0)
+                if (dir is not null && image is not null && backend is not null && listen.Count > 0)
                     relay = new RelaySpec(dir!, image, listen, backend, metrics);
             }
 
             LegacyRelaySpec? legacy = null;
             if (legacyR is not null)
             {
-                var dir = legacyR.String("composeDir");
-                var containers = legacyR.Strings("containers").Select(x => x.Value).ToList();
+                var dir = legacyR.String("composeDir", FieldRules.AbsolutePath);
+                var containers = new List<string>();
+                foreach (var (c, node) in legacyR.Strings("containers"))
+                {
+                    if (FieldRules.Host(c) is null) containers.Add(c); // container names: letters, digits, _ . -
+                    else _d.Error(node, legacyR.Field("containers"), "must be a container name (letters, digits, '_', '.', '-')");
+                }
                 legacyR.Finish();
                 if (dir is not null) legacy = new LegacyRelaySpec(dir, containers);
             }
@@ -182,13 +210,13 @@ public static class StackLoader
         private ProxmoxSpec? Proxmox(YamlNodeReader? r)
         {
             if (r is null) return null;
-            var name = r.String("name");
+            var name = r.String("name", FieldRules.Host);
             var ssh = Ssh(r.Mapping("ssh"));
             var ct = r.Mapping("container");
             r.Finish();
             if (ct is null) return null;
             var id = ct.Int("id", true, 100, 999_999_999);
-            var ctName = ct.String("name");
+            var ctName = ct.String("name", FieldRules.Host);
             var address = Ip(ct, "address", null);
             ct.Finish();
             return name is null || ssh is null || id is null || ctName is null || address is null ? null : new ProxmoxSpec(name, ssh, id.Value, ctName, address);
@@ -197,7 +225,7 @@ public static class StackLoader
         private ServerSpec? Server(YamlNodeReader? r)
         {
             if (r is null) return null;
-            var iface = r.String("interface", required: false) ?? "wg0";
+            var iface = r.String("interface", FieldRules.InterfaceName, required: false) ?? (r.Get("interface", false) is null ? "wg0" : null);
             var address = Prefix(r, "address");
             var port = r.Int("listenPort", false, 1, 65535) ?? 51820;
             var pub = PublicKey(r, "publicKey");
@@ -214,7 +242,7 @@ public static class StackLoader
             secrets?.Finish();
             if (address is not null && address.PrefixLength == (address.Address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
                 _d.Error(r.Get("address", false), "server.address", $"'{address}' needs the subnet length, e.g. 10.200.0.1/24");
-            return address is null || pub is null || priv is null ? null : new ServerSpec(iface, address, port, pub, priv, previous);
+            return iface is null || address is null || pub is null || priv is null ? null : new ServerSpec(iface, address, port, pub, priv, previous);
         }
 
         private Func<IPAddress, PeerSpec?>? Peer(YamlNodeReader r, ServerSpec? server, AddressAllocator? allocator)
@@ -241,7 +269,7 @@ public static class StackLoader
             PeerEndpointSpec? endpoint = null;
             if (epR is not null)
             {
-                var host = epR.String("host");
+                var host = epR.String("host", FieldRules.Host);
                 var port = epR.Int("port", false, 1, 65535) ?? 51820;
                 var fallback = epR.Int("fallbackPort", false, 1, 65535);
                 epR.Finish();
@@ -287,13 +315,13 @@ public static class StackLoader
         private SshSpec? Ssh(YamlNodeReader? r)
         {
             if (r is null) return null;
-            var host = r.String("host");
+            var host = r.String("host", FieldRules.Host);
             var port = r.Int("port", false, 1, 65535) ?? 22;
-            var user = r.String("user", required: false) ?? "root";
+            var user = r.String("user", FieldRules.User, required: false) ?? (r.Get("user", false) is null ? "root" : null);
             var keys = r.Strings("hostKeys", required: false).Select(k => k.Value).ToList();
             var via = r.String("via", required: false);
             r.Finish();
-            return host is null ? null : new SshSpec(host, port, user, keys, via);
+            return host is null || user is null ? null : new SshSpec(host, port, user, keys, via);
         }
 
         private SecretRef? Secret(YamlNodeReader r, string key, bool required)

@@ -45,8 +45,25 @@ internal sealed class YamlNodeReader
     {
         var n = Get(key, required);
         if (n is null) return null;
-        if (n is YamlScalarNode { Value: { Length: > 0 } v }) return v;
+        if (n is YamlScalarNode { Value: { Length: > 0 } v })
+        {
+            if (FieldRules.Text(v) is not { } problem) return v;
+            Diags.Error(n, Field(key), problem);
+            return null;
+        }
         Diags.Error(n, Field(key), "must be a non-empty text value");
+        return null;
+    }
+
+    /// <summary>
+    /// Like <see cref="String(string, bool)"/>, then checked by <paramref name="rule"/> (a <see cref="FieldRules"/> check: null
+    /// when the value is what the field names); an error at the value's position otherwise.
+    /// </summary>
+    public string? String(string key, Func<string, string?> rule, bool required = true)
+    {
+        var v = String(key, required);
+        if (v is null || rule(v) is not { } problem) return v;
+        Diags.Error(Get(key, false), Field(key), problem);
         return null;
     }
 
@@ -83,7 +100,11 @@ internal sealed class YamlNodeReader
         var result = new List<(string, YamlNode)>();
         foreach (var item in Sequence(key, required))
         {
-            if (item is YamlScalarNode { Value: { Length: > 0 } v }) result.Add((v, item));
+            if (item is YamlScalarNode { Value: { Length: > 0 } v })
+            {
+                if (FieldRules.Text(v) is { } problem) Diags.Error(item, Field(key), problem);
+                else result.Add((v, item));
+            }
             else Diags.Error(item, Field(key), "list items must be text values");
         }
         return result;

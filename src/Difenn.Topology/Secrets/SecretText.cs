@@ -1,3 +1,4 @@
+using Difenn.WireGuard.Keys;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -42,11 +43,23 @@ public sealed partial class SecretText : IEquatable<SecretText>
 
     /// <summary>Substitutes every secret; throws <see cref="MissingSecretException"/> naming the first missing one.</summary>
     public string Reveal(ISecretSource secrets) =>
-        MarkerRegex().Replace(Template, m => secrets.TryGet(m.Groups[1].Value, out var v) ? v : throw new MissingSecretException(m.Groups[1].Value, secrets.Description));
+        MarkerRegex().Replace(Template, m => secrets.TryGet(m.Groups[1].Value, out var v) ? Checked(m.Groups[1].Value, v, secrets.Description) : throw new MissingSecretException(m.Groups[1].Value, secrets.Description));
 
     /// <summary>Substitutes secrets with given values (used by the Pulumi program inside an Output.Apply).</summary>
     public string Reveal(IReadOnlyDictionary<string, string> values) =>
-        MarkerRegex().Replace(Template, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : throw new MissingSecretException(m.Groups[1].Value, "the given values"));
+        MarkerRegex().Replace(Template, m => values.TryGetValue(m.Groups[1].Value, out var v) ? Checked(m.Groups[1].Value, v, "the given values") : throw new MissingSecretException(m.Groups[1].Value, "the given values"));
+
+    /// <summary>
+    /// Every secret here is a WireGuard key (private or preshared: 32 bytes in base64). Anything else is refused before
+    /// it reaches a file or a script, where a newline and a heredoc terminator would break out of the text around it.
+    /// </summary>
+    private static string Checked(string name, string value, string source)
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        var ok = KeyEncoding.TryDecode(value, bytes, out _);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        return ok ? value : throw new MissingSecretException(name, source, $"secret '{name}' in {source} is not a WireGuard key (44 base64 characters); nothing was rendered with it");
+    }
 
     /// <summary>The redacted text.</summary>
     public override string ToString() => Redacted;
@@ -65,8 +78,9 @@ public sealed partial class SecretText : IEquatable<SecretText>
 }
 
 /// <summary>A secret the desired state needs is not in the secret source.</summary>
-public sealed class MissingSecretException(string name, string source)
-    : Exception($"secret '{name}' is not set in {source}")
+/// <remarks>Also thrown, with its own message, when the secret is set but is not a WireGuard key.</remarks>
+public sealed class MissingSecretException(string name, string source, string? message = null)
+    : Exception(message ?? $"secret '{name}' is not set in {source}")
 {
     /// <summary>The missing secret's name.</summary>
     public string SecretName { get; } = name;

@@ -208,7 +208,8 @@ public static class WgQuickParser
             _diags.Add(Diagnostic.Error(file, line, col, field, message));
 
         // Never echo a whole unparsed line: it could be a private key missing its '='.
-        private static string Redact(string content) => content.Length > 24 ? content[..12] + "…" : content;
+        // A line that is not Key = Value is often a key pasted on its own line: show none of it.
+        private static string Redact(string content) => content.Length > 24 || KeyShapedText.HasKeyShape(content) ? "(" + content.Length + " characters)" : content;
 
         private static bool TryParseFwMark(string v) =>
             v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Difenn.WireGuard.Net;
 
 /// <summary>A peer endpoint, <c>host:port</c> or <c>[v6]:port</c>; the host may be a DNS name.</summary>
-public sealed record Endpoint(string Host, int Port)
+public sealed partial record Endpoint(string Host, int Port)
 {
     /// <summary>Parses an endpoint, reporting a missing or out-of-range port.</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out Endpoint? endpoint, [NotNullWhen(false)] out string? error)
@@ -49,6 +49,12 @@ public sealed record Endpoint(string Host, int Port)
             error = $"endpoint '{text}' has no host";
             return false;
         }
+        if (!System.Net.IPAddress.TryParse(host, out _) && !IsHostName(host))
+        {
+            // Never repeat the text: a host that is not a host name may be a key pasted in the wrong place.
+            error = "endpoint host is neither an IP address nor a host name (letters, digits, '-' and dots)";
+            return false;
+        }
         if (!PortRange.TryParse(portText, out var port, out error))
         {
             error = $"endpoint '{text}': {error}";
@@ -57,6 +63,16 @@ public sealed record Endpoint(string Host, int Port)
         endpoint = new Endpoint(host, port);
         return true;
     }
+
+    /// <summary>
+    /// True for a DNS name or an ssh alias: labels of letters, digits, '-' and '_', joined by dots, none starting
+    /// with '-' (so it can never be read as a command-line option), at most 253 characters. Shared by every field
+    /// that names a host.
+    /// </summary>
+    public static bool IsHostName(string text) => text.Length <= 253 && HostName().IsMatch(text);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")]
+    private static partial System.Text.RegularExpressions.Regex HostName();
 
     /// <summary>The wg form: <c>host:port</c>, IPv6 literals in brackets.</summary>
     public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";

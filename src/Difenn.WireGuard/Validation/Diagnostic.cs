@@ -20,8 +20,19 @@ public enum DiagnosticSeverity
 /// <param name="Column">1-based column; 0 when not known.</param>
 /// <param name="Field">The key or field at fault, e.g. <c>Peer.AllowedIPs</c>.</param>
 /// <param name="Message">What is wrong and, where possible, how to fix it. Never contains a secret.</param>
+/// <remarks>
+/// <see cref="Field"/> and <see cref="Message"/> pass through <see cref="KeyShapedText.Redact"/> whoever made the
+/// diagnostic: a key typed on a line of its own, as a key name or in a value must not come back in a message,
+/// <c>--json</c> or <c>drift.json</c>.
+/// </remarks>
 public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Line, int Column, string Field, string Message)
 {
+    /// <summary>The key or field at fault, key-shaped text hidden.</summary>
+    public string Field { get; init; } = KeyShapedText.Redact(Field);
+
+    /// <summary>What is wrong, key-shaped text hidden.</summary>
+    public string Message { get; init; } = KeyShapedText.Redact(Message);
+
     /// <summary>Creates an error.</summary>
     public static Diagnostic Error(string file, int line, int column, string field, string message) =>
         new(DiagnosticSeverity.Error, file, line, column, field, message);

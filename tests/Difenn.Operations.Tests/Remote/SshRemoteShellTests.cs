@@ -21,7 +21,8 @@ public sealed class SshRemoteShellTests : IAsyncLifetime
         // A test-time passphrase for a test-time key: neither is a secret of anything.
         _encrypted = await SshClientKey.GenerateAsync(_dir, "id_encrypted", passphrase: "correct horse");
         _ns = await NetworkNamespace.CreateAsync("ssh");
-        _sshd = await SshServer.StartAsync(_ns, Path.Combine(_dir, "sshd"), [_key, _encrypted], "/usr/sbin:/usr/bin:/sbin:/bin");
+        _sshd = await SshServer.StartAsync(_ns, Path.Combine(_dir, "sshd"), [_key, _encrypted], "/usr/sbin:/usr/bin:/sbin:/bin",
+            extraHostKeyTypes: ["rsa", "ecdsa"]);
         await _sshd.ForwardFromLoopbackAsync();
     }
 
@@ -34,13 +35,43 @@ public sealed class SshRemoteShellTests : IAsyncLifetime
 
     private HostConnection Connection(IReadOnlyList<string>? pinned = null) => new("127.0.0.1", _sshd.LoopbackPort, "root", pinned ?? [_sshd.HostKeyLine], null);
 
-    private SshRemoteShell Shell(string? identity = null, TimeSpan? commandTimeout = null, Func<string, string?>? passphraseFor = null) =>
+    private SshRemoteShell Shell(string? identity = null, TimeSpan? commandTimeout = null, Func<string, string?>? passphraseFor = null, KnownHosts? knownHosts = null) =>
         new(new SshOptions
             {
                 IdentityFiles = [identity ?? _key.PrivateKeyPath], KnownHostsPath = Path.Combine(_dir, "none"), ConfigPath = Path.Combine(_dir, "none"),
                 CommandTimeout = commandTimeout ?? TimeSpan.FromMinutes(1), PassphraseFor = passphraseFor, PassphraseSource = "TEST_PASSPHRASE",
             },
-            new HostKeyPolicy(KnownHosts.Empty("no known_hosts")));
+            new HostKeyPolicy(knownHosts ?? KnownHosts.Empty("no known_hosts")));
+
+    [Theory]
+    [InlineData("rsa")]
+    [InlineData("ecdsa")]
+    public async Task Connect_OnlyAnRsaOrEcdsaKeyTrusted_NegotiatesThatKeyNoFalseMismatch(string type)
+    {
+        // sshd has ed25519, RSA and ECDSA host keys; the client trusts one of the latter, as ssh would accept.
+        var line = _sshd.HostKeyLines[type];
+        await using (var pinned = Shell())
+            Assert.Equal("ok\n", (await pinned.RunAsync("px3", Connection([line]), "echo ok\n")).StdOut);
+        var knownHosts = KnownHosts.Parse($"[127.0.0.1]:{_sshd.LoopbackPort} {line}\n", "known_hosts");
+        await using (var listed = Shell(knownHosts: knownHosts))
+            Assert.Equal("ok\n", (await listed.RunAsync("px3", Connection([]), "echo ok\n")).StdOut);
+        // ssh itself agrees with the same file.
+        var file = Path.Combine(_dir, $"known_hosts_{type}");
+        File.WriteAllText(file, $"[127.0.0.1]:{_sshd.LoopbackPort} {line}\n");
+        var ssh = await Difenn.Testing.Processes.ProcessRunner.RunAsync("ssh", ["-i", _key.PrivateKeyPath, "-p", _sshd.LoopbackPort.ToString(), "-o", $"UserKnownHostsFile={file}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "root@127.0.0.1", "echo ok"]);
+        Assert.Equal("ok\n", ssh.StdOut);
+    }
+
+    [Fact]
+    public async Task Connect_TrustedRsaKeyButServerPresentsAnother_StillMismatch()
+    {
+        // Restricting the offer must not weaken the check: a different RSA key is still refused.
+        var other = KnownHosts.Parse($"[127.0.0.1]:{_sshd.LoopbackPort} ssh-rsa {_sshd.HostKeyLines["ecdsa"].Split(' ')[1]}\n", "known_hosts");
+        await using var shell = Shell(knownHosts: other);
+        var ex = await Assert.ThrowsAsync<HostUnreachableException>(() => shell.RunAsync("px3", Connection([]), "true\n"));
+        Assert.Contains("HOST KEY MISMATCH", ex.Message);
+    }
 
     [Fact]
     public async Task Run_ScriptOnStdin_OutputErrorExitCodeAndLargeScripts()

@@ -58,13 +58,13 @@ internal sealed class TunnelLab : IAsyncDisposable
     }
 
     /// <summary>Starts difenn-relay in the hub namespace on 51820 and 443, as on hub2 (with <paramref name="stateFile"/>: <c>--state-file</c>).</summary>
-    public async Task StartRelayAsync(string? stateFile = null)
+    public async Task StartRelayAsync(string? stateFile = null, params string[] extra)
     {
         var (file, prefix) = Relaying.RelayProcess.Command();
         var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in (string[])["netns", "exec", Hub.Name, file, .. prefix, "--listen", "51820", "--listen", "443",
                      "--backend", $"{Server}:51820", "--server-public-key", ServerKey.PublicKey.ToBase64(), "--metrics", "127.0.0.1:9480",
-                     .. (stateFile is null ? Array.Empty<string>() : ["--state-file", stateFile])])
+                     .. (stateFile is null ? Array.Empty<string>() : ["--state-file", stateFile]), .. extra])
             psi.ArgumentList.Add(a);
         _relay = Process.Start(psi)!;
         _relay.ErrorDataReceived += (_, e) => { lock (RelayLog) RelayLog.AppendLine(e.Data); };
@@ -79,6 +79,13 @@ internal sealed class TunnelLab : IAsyncDisposable
         }
         throw new TimeoutException("relay did not become healthy: " + RelayLog);
     }
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. <c>HUP</c>) to the running relay.</summary>
+    public async Task SignalRelayAsync(string signal) =>
+        await Process.Start("kill", ["-" + signal, _relay!.Id.ToString()])!.WaitForExitAsync();
+
+    /// <summary>True while the relay process runs.</summary>
+    public bool RelayRunning => _relay is { HasExited: false };
 
     /// <summary>Stops the relay: SIGKILL (a crash), or with <paramref name="graceful"/> SIGTERM (what <c>docker stop</c> sends).</summary>
     public async Task StopRelayAsync(bool graceful = false)

@@ -23,6 +23,9 @@ internal sealed class EchoBackend : IDisposable
 
     public bool Record { get; set; } = true;
 
+    /// <summary>Receives without answering: a backend that rejects every initiation (forged ones, in a flood).</summary>
+    public volatile bool Silent;
+
     public int Received;
 
     private async Task Loop()
@@ -47,6 +50,7 @@ internal sealed class EchoBackend : IDisposable
                 var ep = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
                 lock (Sources) Sources.Add(ep.ToString());
             }
+            if (Silent) continue;
             try
             {
                 await _socket.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, from);

@@ -61,6 +61,33 @@ public class RelayProcessTests
     }
 
     [Fact]
+    public async Task Sighup_SavesStateAndKeepsRelaying()
+    {
+        var dir = Directory.CreateTempSubdirectory("dfn-relay-hup-").FullName;
+        try
+        {
+            var state = Path.Combine(dir, "sessions");
+            using var backend = new EchoBackend();
+            await using var relay = await RelayProcess.StartAsync(["--backend", $"127.0.0.1:{backend.EndPoint.Port}", "--state-file", state]);
+            using var client = new UdpClientSocket();
+            client.Send(Packets.Transport(1), relay.Listen);
+            Assert.NotNull(client.Receive(TimeSpan.FromSeconds(3)));
+            File.Delete(state); // whatever the relay wrote on its own; SIGHUP must write it again
+            Assert.Equal(0, (await ProcessRunner.RunAsync("kill", ["-HUP", relay.Process.Id.ToString()])).ExitCode);
+            for (var i = 0; i < 50 && !File.Exists(state); i++) await Task.Delay(100);
+            Assert.True(File.Exists(state), "SIGHUP did not write the state file: " + relay.StdErr);
+            Assert.Contains($" {client.EndPoint} ", File.ReadAllText(state));
+            Assert.False(relay.Process.HasExited, "the relay died on SIGHUP");
+            client.Send(Packets.Transport(2), relay.Listen);
+            Assert.Equal(2, Packets.Seq(client.Receive(TimeSpan.FromSeconds(3))!.Value.Data));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Healthcheck_RunningRelay_Exit0_ElseExit1()
     {
         using var backend = new EchoBackend();

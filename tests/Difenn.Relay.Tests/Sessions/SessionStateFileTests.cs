@@ -90,5 +90,31 @@ public sealed class SessionStateFileTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
 
+    [Fact]
+    public void Load_FileLargerThanCap_IgnoredWithOneProblem()
+    {
+        using (var f = File.Create(PathOf("s"))) f.SetLength(SessionStateFile.MaxBytes + 1); // sparse: no disk used
+
+        var loaded = SessionStateFile.Load(PathOf("s"), out var problems);
+
+        Assert.Empty(loaded);
+        Assert.Contains("ignored", Assert.Single(problems));
+    }
+
+    [Fact]
+    public void Save_SymlinkPlantedAtTheOldTemporaryName_NotFollowed()
+    {
+        // The temporary name used to be predictable (.NAME.PID.tmp): a symlink planted there redirected the write.
+        var victim = PathOf("victim");
+        File.WriteAllText(victim, "precious\n");
+        File.CreateSymbolicLink(PathOf($".s.{Environment.ProcessId}.tmp"), victim);
+
+        SessionStateFile.Save(PathOf("s"), [new("0.0.0.0:51820", IPEndPoint.Parse("198.51.100.1:1000"), 2000, DateTimeOffset.UtcNow)]);
+
+        Assert.Equal("precious\n", File.ReadAllText(victim));
+        Assert.Single(SessionStateFile.Load(PathOf("s"), out _));
+        Assert.False(new FileInfo(PathOf("s")).Attributes.HasFlag(FileAttributes.ReparsePoint));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

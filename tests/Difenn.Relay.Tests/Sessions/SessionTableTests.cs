@@ -59,4 +59,17 @@ public class SessionTableTests
         Assert.False(limiter.TryAcquire(Addr("[2001:db8::1]:6")));
         Assert.True(limiter.TryAcquire(Addr("[2001:db8::2]:5")));
     }
+
+    [Fact]
+    public void TryAcquire_SpoofedSourcesWithoutEnd_MapStaysBounded()
+    {
+        var limiter = new SourceRateLimiter(20, new FakeTimeProvider());
+        var address = new IPEndPoint(IPAddress.Any, 1).Serialize();
+        for (uint i = 0; i < 3 * SourceRateLimiter.MaxTracked; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(address.Buffer.Span.Slice(4, 4), 0x0A000000 + i);
+            Assert.True(limiter.TryAcquire(address));
+        }
+        Assert.InRange(limiter.Count, 1, SourceRateLimiter.MaxTracked);
+    }
 }

@@ -32,6 +32,9 @@ public sealed class SshServer : IAsyncDisposable
     /// <summary>The host public key, <c>ssh-ed25519 AAAA…</c>.</summary>
     public string HostKeyLine { get; private set; } = "";
 
+    /// <summary>Every host public key by type (<c>ed25519</c>, and <c>rsa</c>/<c>ecdsa</c> when asked for), <c>type AAAA…</c>.</summary>
+    public Dictionary<string, string> HostKeyLines { get; } = [];
+
     /// <summary>sshd's pid: its mount and network namespaces are the test host's "console".</summary>
     public int Pid => _sshd!.Id;
 
@@ -51,18 +54,24 @@ public sealed class SshServer : IAsyncDisposable
     /// <param name="mountSetup">Shell commands run in the new mount namespace before sshd starts (e.g. overlay /etc).</param>
     /// <param name="environment">Extra environment variables for sessions.</param>
     public static async Task<SshServer> StartAsync(NetworkNamespace ns, string root, IEnumerable<SshClientKey> authorized, string path,
-        string mountSetup = "true", IDictionary<string, string>? environment = null)
+        string mountSetup = "true", IDictionary<string, string>? environment = null, IReadOnlyList<string>? extraHostKeyTypes = null)
     {
         var server = new SshServer(ns, root);
         Directory.CreateDirectory(root);
-        var hostKey = Path.Combine(root, "ssh_host_ed25519_key");
-        (await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])).EnsureSuccess("ssh-keygen host key");
-        server.HostKeyLine = string.Join(' ', File.ReadAllText(hostKey + ".pub").Trim().Split(' ')[..2]);
+        var hostKeys = new List<string>();
+        foreach (var type in (string[])["ed25519", .. extraHostKeyTypes ?? []])
+        {
+            var hostKey = Path.Combine(root, $"ssh_host_{type}_key");
+            (await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", type, "-N", "", "-f", hostKey])).EnsureSuccess("ssh-keygen host key");
+            server.HostKeyLines[type] = string.Join(' ', File.ReadAllText(hostKey + ".pub").Trim().Split(' ')[..2]);
+            hostKeys.Add("HostKey " + hostKey);
+        }
+        server.HostKeyLine = server.HostKeyLines["ed25519"];
         File.WriteAllLines(Path.Combine(root, "authorized_keys"), authorized.Select(k => k.PublicKeyLine));
         var env = string.Join(' ', new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["PATH"] = path }.Select(kv => $"{kv.Key}={kv.Value}"));
         File.WriteAllText(Path.Combine(root, "sshd_config"), $"""
             Port 22
-            HostKey {hostKey}
+            {string.Join("\n", hostKeys)}
             AuthorizedKeysFile {root}/authorized_keys
             PermitRootLogin prohibit-password
             PasswordAuthentication no
