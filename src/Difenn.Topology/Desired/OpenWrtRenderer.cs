@@ -70,11 +70,15 @@ internal static class OpenWrtRenderer
         # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
         # change's timer still pending is cancelled: it would restore from the same backup, on its own schedule.
         if [ -f /etc/difenn/rollback.pid ]; then kill "$(cat /etc/difenn/rollback.pid)" 2>/dev/null || true; fi
+        # The decision is written down (kept / rolled back): a rotation asks for it before it touches the server.
+        rm -f {{OpenWrtRollback.DecisionFile}}
         ( trap '' HUP
           sleep {{rollbackSeconds}}
           last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
           now=$(date +%s)
+          if [ $((now - last)) -le {{rollbackSeconds}} ]; then echo "kept $now" > {{OpenWrtRollback.DecisionFile}}; fi
           if [ $((now - last)) -gt {{rollbackSeconds}} ]; then
+            echo "rolled back $now" > {{OpenWrtRollback.DecisionFile}}
             cp "$BACKUP" /etc/config/network
             /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
