@@ -158,7 +158,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         var decisions = new Dictionary<string, RouterDecision>();
         foreach (var r in routers)
             decisions[r.Name] = seen.TryGetValue(r.Name, out var early) && early.Early
-                ? new RouterDecision(true, $"new config; handshake {early.Age}s ago, before its rollback timer decided (it keeps the new config)")
+                ? new RouterDecision(true, $"new config; handshake confirmed {early.Age}s ago, before its rollback timer decided (it keeps the new config)")
                 : await AskRouterAsync(r, latest[r.Name] + DecisionMargin, serverError is null, ct);
         var confirmed = routers.Where(r => decisions[r.Name].OnNewConfig == true).ToList();
         var unknownRouters = routers.Where(r => decisions[r.Name].OnNewConfig is null).ToList();
