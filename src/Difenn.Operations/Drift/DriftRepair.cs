@@ -36,7 +36,7 @@ public sealed class DriftRepair(IRemoteShell shell, ISecretSource secrets, IProg
     /// <summary>
     /// Runs the scripts of every drifted host. A host's remaining scripts are skipped after one fails (they depend on
     /// it); the other hosts still run. Throws <see cref="MissingSecretException"/> before touching anything when a
-    /// script needs a secret that <paramref name="secrets"/> lacks.
+    /// script needs a secret that the secret source lacks.
     /// </summary>
     public async Task<IReadOnlyList<RepairStep>> RepairAsync(DesiredState state, DriftReport drift, CancellationToken ct = default)
     {
