@@ -36,12 +36,12 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             $"check that {server.Name} (via {server.Connection}) and {string.Join(", ", plan.Routers.Select(r => r.Name))} (through the tunnel) answer; abort otherwise",
             $"generate the new {Describe(plan)} and stage it as '{plan.SecretName}' (pending) in the secret store",
         };
-        steps.AddRange(plan.Routers.Select(r =>
-            $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload (no handshake → it restores its previous config by itself)"));
         if (plan.Target == RotationTarget.ServerKey)
-            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate), while the routers wait to reload");
-        steps.Add($"{server.Name}: write the new {server.Files[0].Path} and apply it live (wg syncconf)");
-        steps.Add($"{server.Name}: start the handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} at once (a packet through the tunnel), then watch for it until each router's rollback timer has decided, with a last read after that");
+            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate; sessions kept by its state file)");
+        steps.AddRange(plan.Routers.Select(r =>
+            $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload 2 s later (no handshake → it restores its previous config by itself)"));
+        steps.Add($"{server.Name}: at once, write the new {server.Files[0].Path}, apply it live (wg syncconf) and start the handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} (a packet through the tunnel)");
+        steps.Add($"confirm: a new handshake seen on {server.Name} well before a router's timer decides; otherwise, once it has decided, ask the router through the tunnel what it decided");
         steps.Add($"success: commit '{plan.SecretName}'" + (plan.OldPublicKey is null ? "" : $", replace {plan.OldPublicKey} with the new public key in {plan.Before.SourceFile}")
             + (plan.Target == RotationTarget.ServerKey ? " and list it under server.previousPublicKeys" : ""));
         steps.Add($"failure (no new handshake by the routers' decisions, so their timers restore their previous config): only then put {server.Name} back, confirm the old handshake, discard the staged secret (kept while any host may run it)");
@@ -86,7 +86,14 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         await store.StageAsync(plan.SecretName, plan.NewSecret, ct);
         Log($"staged the new '{plan.SecretName}' in {store.Description}");
 
-        // 3. Routers first, each armed with its rollback timer, while the tunnel still works. Each router decides at its
+        // 3. A new server key: the relay's MAC1 gate must let the new key's initiations through, and still the old
+        //    key's should the rotation fail and the routers' timers restore the old config. Done first, while the tunnel
+        //    still runs on the old key: the restarted relay keeps every session (its state file), so nothing is cut, and
+        //    the relay's restart is not part of the gap.
+        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
+            warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
+
+        // 4. Routers first, each armed with its rollback timer, while the tunnel still works. Each router decides at its
         //    timer (armed before its apply answered): keep the new config if it saw a handshake, else restore the old one.
         //    The CLI's own deadline for a router is therefore after that decision, never before it.
         var changed = new List<HostState>();
@@ -108,6 +115,8 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             {
                 Log($"{r.Name}: FAILED: {ex.Message}");
                 await store.DiscardAsync(plan.SecretName, ct);
+                if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(before, "back on the old server key", ct) is { } relayBack)
+                    warnings.Add($"the relay on {plan.Before.Hub.Name} still accepts the new server key too ({relayBack}); run pulumi up");
                 var routerOutcomes = routers.Select(x => changed.Contains(x)
                     ? new HostOutcome(x.Name, "changed; its rollback timer restores the previous config unless a handshake follows", null)
                     : new HostOutcome(x.Name, x == r ? $"apply failed ({ex.Message}); check it by hand" : "unchanged", x == r ? null : false));
@@ -115,37 +124,29 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             }
         }
 
-        // 4. A new server key: the relay's MAC1 gate must let the routers' initiations for the new key through, and
-        //    still those for the old key should the rotation fail and their timers restore the old config. Done while
-        //    the routers wait to reload, so it adds nothing to the gap.
-        var routersReturned = DateTime.UtcNow;
-        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
-            warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
-
-        // The routers reload 2 s after answering; once they have, only the new configuration can handshake. The last
-        // handshake of each router's (new) key on the server, read now, is what a new handshake must pass.
-        var wait = routersReturned + RouterReloadDelay - DateTime.UtcNow;
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-        var baseline = await TryServerHandshakesAsync(server, ct);
+        // 5. The server at once, in one session (a round trip counts: the tunnel is down from the first of the two
+        //    changes to the handshake after the second): the last handshakes before the change, the new config, then
+        //    a packet to each router so the server starts the handshake itself should the router have reloaded first
+        //    (WireGuard would otherwise wait for the router's next retry, up to 5 s away). A router that reloads after
+        //    the server changed starts the handshake itself. Before the change no new-config handshake is possible,
+        //    so any handshake of a router's new key newer than the one read here is with the new config.
         var afterKeys = routers.ToDictionary(r => r.Name, r => PeerKey(plan.After, r.Name));
-        var lastBefore = routers.ToDictionary(r => r.Name, r => baseline?.Handshakes.GetValueOrDefault(afterKeys[r.Name])
-            ?? t0 + (long)(DateTime.UtcNow - preflightAt).TotalSeconds); // unreadable now: its clock estimated from the preflight
-
-        // 5. The server, through px3; then it starts the handshake itself (see KickAsync) instead of leaving the routers
-        //    to their next retry, up to 5 s away.
         string? serverError = null;
+        RemoteResult? serverResult = null;
         try
         {
-            var result = await shell.RunAsync(server.Name, server.Connection, server.Commands.Single().Create.Reveal(newSecrets), ct);
-            result.EnsureSuccess(server.Name, "applying the new server config");
-            Log($"{server.Name}: {RemoteResult.LastLine(result.StdOut)}");
-            await KickAsync(server, plan, routers, baseline, ct);
+            serverResult = await shell.RunAsync(server.Name, server.Connection, ServerStepScript(server, plan, routers, server.Commands.Single().Create.Reveal(newSecrets)), ct);
+            serverResult.EnsureSuccess(server.Name, "applying the new server config");
+            Log($"{server.Name}: {RemoteResult.LastLine(serverResult.StdOut)}; handshake started");
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
             serverError = ex.Message;
             Log($"{server.Name}: FAILED: {ex.Message}");
         }
+        var baseline = serverResult is null ? null : ParseBaseline(serverResult.StdOut);
+        var lastBefore = routers.ToDictionary(r => r.Name, r => baseline?.GetValueOrDefault(afterKeys[r.Name])
+            ?? t0 + (long)(DateTime.UtcNow - preflightAt).TotalSeconds - 1); // not read: its clock estimated from the preflight
 
         // 6. Confirm without ever deciding differently from a router. A handshake the server saw well before a router's
         //    timer can decide is one the router saw too: it keeps the new config. Otherwise the CLI waits until that
@@ -248,33 +249,44 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new RotationReport(plan.Target, plan.SecretName, false, plan.OldPublicKey, plan.NewPublicKey, outcomes, warnings);
     }
 
+    private const string BaselineBegin = "difenn-baseline-begin";
+    private const string BaselineEnd = "difenn-baseline-end";
+
     /// <summary>
-    /// After the server's new config: makes the server initiate the handshake with each router at once (a packet to
-    /// the router's tunnel address; for a new peer key, the old key's endpoint is given to the new peer first), so the
-    /// tunnel is back within a round trip instead of at the router's next retry (WireGuard retries every 5 s).
-    /// Best effort: a failure only costs that retry.
+    /// The server step: the latest handshakes before the change (between markers), the apply script, then a packet to
+    /// each router's tunnel address, which makes the server initiate the handshake at once. For a new peer key the
+    /// new peer gets the old key's endpoint first (the router's address as the server last saw it), else the server
+    /// could not reach it. The kick is best effort: a failure only costs the routers' next retry.
     /// </summary>
-    private async Task KickAsync(HostState server, RotationPlan plan, IReadOnlyList<HostState> routers, ServerPeers? baseline, CancellationToken ct)
+    private static string ServerStepScript(HostState server, RotationPlan plan, IReadOnlyList<HostState> routers, string apply)
     {
         var iface = Sh.Quote(server.WireGuard!.Name);
-        var script = new System.Text.StringBuilder();
-        foreach (var r in routers)
+        var sb = new System.Text.StringBuilder();
+        sb.Append($"echo {BaselineBegin}\ndate +%s\nwg show {iface} latest-handshakes 2>/dev/null || true\necho {BaselineEnd}\n");
+        for (var i = 0; i < routers.Count; i++)
+            if (plan.Target == RotationTarget.PeerKey)
+                sb.Append($"old_endpoint_{i}=$(wg show {iface} endpoints 2>/dev/null | awk -v k={Sh.Quote(PeerKey(plan.Before, routers[i].Name))} '$1 == k {{print $2}}')\n");
+        sb.Append(apply.EndsWith('\n') ? apply : apply + "\n");
+        for (var i = 0; i < routers.Count; i++)
         {
-            var key = PeerKey(plan.After, r.Name);
-            if (baseline?.Endpoints.GetValueOrDefault(PeerKey(plan.Before, r.Name)) is { } endpoint && plan.Target == RotationTarget.PeerKey)
-                script.Append($"if wg show {iface} peers | grep -qxF {Sh.Quote(key)}; then wg set {iface} peer {Sh.Quote(key)} endpoint {Sh.Quote(endpoint)} || true; fi\n");
-            var address = plan.After.Peers.Single(p => p.Name == r.Name).Address;
-            script.Append($"ping -c 1 -W 2 {Sh.Quote(address.ToString())} >/dev/null 2>&1 &\n");
+            var key = Sh.Quote(PeerKey(plan.After, routers[i].Name));
+            if (plan.Target == RotationTarget.PeerKey)
+                sb.Append($"if [ -n \"$old_endpoint_{i}\" ] && [ \"$old_endpoint_{i}\" != '(none)' ] && wg show {iface} peers | grep -qxF {key}; then wg set {iface} peer {key} endpoint \"$old_endpoint_{i}\" || true; fi\n");
+            sb.Append($"ping -c 1 -W 2 {Sh.Quote(plan.After.Peers.Single(p => p.Name == routers[i].Name).Address.ToString())} >/dev/null 2>&1 &\n");
         }
-        script.Append("wait\n");
-        try
-        {
-            await shell.RunAsync(server.Name, server.Connection, script.ToString(), ct);
-        }
-        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
-        {
-            Log($"{server.Name}: could not start the handshake ({ex.Message}); the routers retry by themselves");
-        }
+        sb.Append("wait\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The latest handshake per peer key from the server step's output, or null when it is not there.</summary>
+    private static Dictionary<string, long>? ParseBaseline(string stdout)
+    {
+        var begin = stdout.IndexOf(BaselineBegin + "\n", StringComparison.Ordinal);
+        var end = stdout.IndexOf(BaselineEnd, StringComparison.Ordinal);
+        if (begin < 0 || end < begin) return null;
+        var lines = stdout[(begin + BaselineBegin.Length + 1)..end].Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+        return lines.Select(l => l.Split('\t')).Where(f => f.Length == 2 && long.TryParse(f[1], out _))
+            .ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>A handshake <see cref="WatchAsync"/> saw: its age on the server, and whether it was seen before the router's early-confirm time.</summary>
@@ -356,10 +368,6 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new RotationReport(plan.Target, plan.SecretName, false, plan.OldPublicKey, plan.NewPublicKey, hosts, warnings);
     }
 
-    /// <summary>How long after the routers answer their apply the server is changed: they reload 2 s after answering
-    /// (default 2.3 s: the reload plus a margin; shorter risks reading the baseline before a router reloaded).</summary>
-    public TimeSpan RouterReloadDelay { get; init; } = TimeSpan.FromSeconds(2.3);
-
     /// <summary>How long after a router's rollback timer decides the CLI still watches for the new handshake before it
     /// concludes that the router saw none (default 5 s: the router's check itself, its confirming packet, a poll).</summary>
     public TimeSpan DecisionMargin { get; init; } = TimeSpan.FromSeconds(5);
@@ -389,8 +397,8 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         }
     }
 
-    /// <summary>The server's clock, latest handshake per peer public key (0 = never) and endpoint per peer.</summary>
-    private sealed record ServerPeers(long Now, Dictionary<string, long> Handshakes, Dictionary<string, string> Endpoints);
+    /// <summary>The server's clock and latest handshake per peer public key (0 = never).</summary>
+    private sealed record ServerPeers(long Now, Dictionary<string, long> Handshakes);
 
     private string? _lastReadError;
 
@@ -412,15 +420,12 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
     private async Task<ServerPeers> ServerHandshakesAsync(HostState server, CancellationToken ct)
     {
         var iface = Sh.Quote(server.WireGuard!.Name);
-        var result = (await shell.RunAsync(server.Name, server.Connection, $"date +%s\nwg show {iface} latest-handshakes\necho --\nwg show {iface} endpoints\n", ct))
+        var result = (await shell.RunAsync(server.Name, server.Connection, $"date +%s\nwg show {iface} latest-handshakes\n", ct))
             .EnsureSuccess(server.Name, $"wg show {server.WireGuard!.Name}");
-        var parts = result.StdOut.Split("--\n");
-        var lines = parts[0].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var now = long.Parse(lines[0].Trim(), CultureInfo.InvariantCulture);
         var handshakes = lines.Skip(1).Select(l => l.Split('\t')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
-        var endpoints = (parts.Length > 1 ? parts[1] : "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t'))
-            .Where(f => f.Length == 2 && f[1] != "(none)").ToDictionary(f => f[0], f => f[1].Trim());
-        return new ServerPeers(now, handshakes, endpoints);
+        return new ServerPeers(now, handshakes);
     }
 
     private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss} {line}");
