@@ -217,6 +217,73 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
         Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2 || ping -c 1 -W 5 10.200.0.2"));
     }
 
+    /// <summary>
+    /// A measurement run, not a timed assertion: four server-key rotations under a 0.2 s ping from the router to the
+    /// server, each one's longest gap between replies and lost pings written to the output (README: Operations). Asserts
+    /// only what must hold: every rotation succeeds and the tunnel carries pings afterwards.
+    /// </summary>
+    [Fact]
+    public async Task Rotate_ServerKeyFourTimesUnderPing_EverySucceedsGapsMeasured()
+    {
+        var figures = new List<string>();
+        for (var i = 1; i <= 4; i++)
+        {
+            var plan = RotationPlan.Create(Lab.Stack(), RotationTarget.ServerKey, null);
+            await using var ping = await PingRun.StartAsync(Lab.RouterNs.Name, "10.200.0.1");
+            var report = await RotateAsync(plan);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var (sent, received, longestGap) = await ping.StopAsync();
+            figures.Add($"rotation {i}: {(report.Succeeded ? "ok" : "FAILED")}, {sent} pings sent, {sent - received} lost, longest gap between replies {longestGap.TotalSeconds:0.00}s");
+            _log.Add($"TEST: {figures[^1]}");
+            Assert.True(report.Succeeded, string.Join("\n", _log));
+            Assert.True(received > 0);
+        }
+        foreach (var f in figures) output.WriteLine(f);
+        Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2"));
+    }
+
+    /// <summary><c>ping -D -i 0.2</c> in a namespace, stopped with SIGINT: what was sent, received, and the longest gap between replies.</summary>
+    private sealed class PingRun : IAsyncDisposable
+    {
+        private readonly System.Diagnostics.Process _process;
+        private readonly List<string> _lines = [];
+
+        private PingRun(System.Diagnostics.Process process)
+        {
+            _process = process;
+            _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
+            _process.BeginOutputReadLine();
+        }
+
+        public static async Task<PingRun> StartAsync(string netns, string target)
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("ip", ["netns", "exec", netns, "ping", "-D", "-i", "0.2", "-W", "1", target]) { RedirectStandardOutput = true };
+            var run = new PingRun(System.Diagnostics.Process.Start(psi)!);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            return run;
+        }
+
+        public async Task<(int Sent, int Received, TimeSpan LongestGap)> StopAsync()
+        {
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", _process.Id.ToString()])) await kill.WaitForExitAsync();
+            await _process.WaitForExitAsync();
+            List<string> lines;
+            lock (_lines) lines = [.. _lines];
+            var replies = lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\[(\d+\.\d+)\] \d+ bytes from"))
+                .Where(m => m.Success).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            var gap = replies.Zip(replies.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max();
+            var summary = System.Text.RegularExpressions.Regex.Match(string.Join("\n", lines), @"(\d+) packets transmitted, (\d+) received");
+            return (int.Parse(summary.Groups[1].Value), int.Parse(summary.Groups[2].Value), TimeSpan.FromSeconds(gap));
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited) _process.Kill();
+            _process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     /// <summary>When the router's rollback timer was armed: the start time of its process (pid in /etc/difenn/rollback.pid).</summary>
     private DateTime RouterTimerArmedAt()
     {
