@@ -87,7 +87,17 @@ internal static class OpenWrtRenderer
         echo $! > /etc/difenn/rollback.pid
         # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
         # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
-        ( trap '' HUP; sleep 2; /etc/init.d/network reload ) </dev/null >/dev/null 2>&1 &
+        # Then start the handshake at once rather than at WireGuard's next retry (up to 5 s away, if the server was not
+        # ready for the first): while none has completed since the reload, renew the peer every second (a fresh peer
+        # initiates at once; the key never touches the disk). Ten tries, then WireGuard's own retries.
+        ( trap '' HUP; sleep 2; /etc/init.d/network reload
+          reloaded=$(date +%s); tries=0
+          while [ $tries -lt 10 ]; do
+            sleep 1; tries=$((tries + 1))
+            last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
+            [ "$last" -ge "$reloaded" ] && break
+            wg showconf "$IFACE" 2>/dev/null | wg setconf "$IFACE" /dev/stdin 2>/dev/null || true
+          done ) </dev/null >/dev/null 2>&1 &
         echo "applied; reload in 2s; rollback armed for {{rollbackSeconds}}s"
 
         """;
