@@ -341,7 +341,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
                 var answer = RemoteResult.LastLine(result.StdOut);
                 Log($"{router.Name}: rollback timer: {answer}");
                 if (answer.StartsWith("kept", StringComparison.Ordinal))
-                    return new RouterDecision(serverOnNewConfig ? true : null, $"its rollback timer kept the new config ({answer}); it answers through the tunnel");
+                    return new RouterDecision(serverOnNewConfig ? true : null, $"new config; handshake confirmed by the router itself: its rollback timer kept it ({answer}), and it answers through the tunnel");
                 if (answer.StartsWith("rolled back", StringComparison.Ordinal))
                     return new RouterDecision(false, $"its rollback timer restored its previous config ({answer})");
                 return new RouterDecision(null, $"answers through the tunnel, but its rollback timer has not decided ({answer}); check it (difenn verify)");
