@@ -221,8 +221,9 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
 
         Log($"waiting up to {RollbackGrace.TotalSeconds:0}s for the old handshake");
         var beforeKeys = routers.ToDictionary(r => r.Name, r => PeerKey(rollbackTarget, r.Name));
-        var lastSeen = await TryServerHandshakesAsync(server, ct);
-        var oldSince = routers.ToDictionary(r => r.Name, r => lastSeen?.Handshakes.GetValueOrDefault(beforeKeys[r.Name]) ?? t0);
+        // Newer than the last handshake before the server step: the router may already have handshaken on its old
+        // config by now (it answered "rolled back" through the tunnel), and that one counts.
+        var oldSince = routers.ToDictionary(r => r.Name, r => baseline?.GetValueOrDefault(beforeKeys[r.Name]) ?? t0);
         var back2 = await WatchAsync(server, beforeKeys, oldSince, routers.ToDictionary(r => r.Name, _ => DateTime.MaxValue), DateTime.UtcNow + RollbackGrace, ct);
         var allBack = back2.Count == routers.Count;
 
