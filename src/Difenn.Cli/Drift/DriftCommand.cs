@@ -4,6 +4,7 @@ using Difenn.Cli.Remote;
 using Difenn.Cli.Stacks;
 using Difenn.Operations.Drift;
 using Difenn.Topology.Desired;
+using Difenn.Topology.Secrets;
 
 namespace Difenn.Cli.Drift;
 
@@ -20,6 +21,10 @@ public static class DriftCommand
         var ssh = new SshCliOptions();
         var json = JsonOutput.CreateOption();
         var all = new Option<bool>("--all") { Description = "Also list the items that are in sync." };
+        var repair = new Option<bool>("--repair")
+        {
+            Description = "When drift is found, run the drifted hosts' desired-state scripts (the ones `pulumi up` runs) over SSH, then check again. Needs the secrets (--secrets-dir or DIFENN_SECRET_<name>).",
+        };
         var cmd = new Command("drift", """
             Read every host of the stack over SSH and compare it with the desired state: CT2914's wg0 (live interface
             and config file: listen port, address, public key of the live private key, each peer's key, allowed IPs,
@@ -30,12 +35,19 @@ public static class DriftCommand
 
             Exit: 0 in sync; 2 drift found (even if some host could not be checked); 1 nothing drifted but some host
             could not be checked (each unreachable host is reported, the others are still checked); 2 also for a usage error.
+            With --repair the exit code is that of the check after the repair (0: the repair converged).
+
+            --repair: after a hand change (a peer added with `wg set`, wg0.conf chmod 644, `ufw disable`, a relay
+            container stopped...), runs on each drifted host the same scripts `pulumi up` runs, in the same order. Those
+            scripts bring the live state to the desired state; `pulumi up` alone does not rerun them, because it reruns
+            a command only when its script changes. The DNS record is not repaired here: run `pulumi up`.
 
             Examples:
               difenn drift --stack prod
               difenn drift --stack prod --json > drift.json
               difenn drift --stack prod --identity ~/.ssh/difenn_ed25519 --known-hosts ./known_hosts --all
-            """) { json, all };
+              difenn drift --stack prod --repair --secrets-dir ~/.difenn/secrets
+            """) { json, all, repair };
         stack.AddTo(cmd);
         ssh.AddTo(cmd);
         cmd.SetAction(async (r, ct) =>
@@ -46,8 +58,29 @@ public static class DriftCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             var token = Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN");
             var detector = new DriftDetector(shell, cloudflare: string.IsNullOrEmpty(token) ? null : new CloudflareDnsReader(http, token));
-            var report = await detector.CheckAsync(model, state, new StderrProgress(console.Error), ct);
-            if (r.GetValue(json)) JsonOutput.Write(console.Out, new { report.Stack, inSync = report.ExitCode == 0, report.DriftFound, report.UncheckedHosts, report.ExitCode, report.Items });
+            var progress = new StderrProgress(console.Error);
+            var report = await detector.CheckAsync(model, state, progress, ct);
+            IReadOnlyList<RepairStep>? repaired = null;
+            if (r.GetValue(repair) && report.DriftFound)
+            {
+                if (!r.GetValue(json)) DriftPrinter.Print(console.Out, report, r.GetValue(all));
+                try
+                {
+                    repaired = await new DriftRepair(shell, stack.Secrets(r), progress).RepairAsync(state, report, ct);
+                }
+                catch (MissingSecretException ex)
+                {
+                    throw new UsageException($"--repair: {ex.Message}: nothing was changed");
+                }
+                if (!r.GetValue(json))
+                {
+                    console.Out.WriteLine(repaired.Count == 0 ? "repair: no drifted host has scripts to run (DNS: run pulumi up)" : "repair:");
+                    foreach (var step in repaired) console.Out.WriteLine($"  {step.Host} {step.Command}: {(step.Ok ? step.Output : "FAILED: " + step.Output)}");
+                    console.Out.WriteLine("after the repair:");
+                }
+                report = await detector.CheckAsync(model, state, progress, ct);
+            }
+            if (r.GetValue(json)) JsonOutput.Write(console.Out, new { report.Stack, inSync = report.ExitCode == 0, report.DriftFound, report.UncheckedHosts, report.ExitCode, report.Items, repaired });
             else DriftPrinter.Print(console.Out, report, r.GetValue(all));
             return report.ExitCode;
         });

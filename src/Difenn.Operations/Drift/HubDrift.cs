@@ -28,7 +28,12 @@ public static class HubDrift
             {
                 var spec = $"{rule.Port}/{rule.Protocol}";
                 var matches = live.Ufw.Rules.Where(r => r.Spec == spec).ToList();
-                if (!d.Present($"ufw {spec}", matches.Count > 0, $"allow # {rule.Comment}", "")) continue;
+                // One item per rule: absent, or compared (not a "present" item and a compared one, which --json listed twice).
+                if (matches.Count == 0)
+                {
+                    d.Add($"ufw {spec}", $"allow # {rule.Comment}", "absent", DriftVerdict.Missing);
+                    continue;
+                }
                 var r = matches[0];
                 d.Compare($"ufw {spec}", $"allow # {rule.Comment}", $"{r.Action} # {r.Comment ?? "(no comment)"}");
             }

@@ -36,15 +36,15 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             $"check that {server.Name} (via {server.Connection}) and {string.Join(", ", plan.Routers.Select(r => r.Name))} (through the tunnel) answer; abort otherwise",
             $"generate the new {Describe(plan)} and stage it as '{plan.SecretName}' (pending) in the secret store",
         };
-        steps.AddRange(plan.Routers.Select(r =>
-            $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload (no handshake → it restores its previous config by itself)"));
         if (plan.Target == RotationTarget.ServerKey)
-            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate); the routers are already retrying their handshake");
-        steps.Add($"{server.Name}: write the new {server.Files[0].Path} and apply it live (wg syncconf)");
-        steps.Add($"confirm on {server.Name} a new handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} before the rollback timer fires");
+            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate; sessions kept by its state file)");
+        steps.AddRange(plan.Routers.Select(r =>
+            $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload 2 s later (no handshake → it restores its previous config by itself)"));
+        steps.Add($"{server.Name}: at once, write the new {server.Files[0].Path}, apply it live (wg syncconf) and start the handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} (a packet through the tunnel)");
+        steps.Add($"confirm: a new handshake seen on {server.Name} well before a router's timer decides; otherwise, once it has decided, ask the router through the tunnel what it decided");
         steps.Add($"success: commit '{plan.SecretName}'" + (plan.OldPublicKey is null ? "" : $", replace {plan.OldPublicKey} with the new public key in {plan.Before.SourceFile}")
             + (plan.Target == RotationTarget.ServerKey ? " and list it under server.previousPublicKeys" : ""));
-        steps.Add($"failure: put {server.Name} back on its current config, let the routers' timers restore theirs, confirm the old handshake, discard the staged secret");
+        steps.Add($"failure (no new handshake by the routers' decisions, so their timers restore their previous config): only then put {server.Name} back, confirm the old handshake, discard the staged secret (kept while any host may run it)");
         if (plan.UnmanagedPeers.Count > 0)
             steps.Add($"by hand afterwards: give {string.Join(", ", plan.UnmanagedPeers.Select(p => p.Name))} the new server public key");
         return steps;
@@ -69,6 +69,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         if (missing.Count > 0)
             return Fail(plan, $"secret(s) {string.Join(", ", missing)} missing in {secrets.Description}: nothing was changed", [], warnings);
         long t0;
+        var preflightAt = DateTime.UtcNow;
         try
         {
             t0 = (await ServerHandshakesAsync(server, ct)).Now;
@@ -85,14 +86,28 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         await store.StageAsync(plan.SecretName, plan.NewSecret, ct);
         Log($"staged the new '{plan.SecretName}' in {store.Description}");
 
-        // 3. Routers first, each armed with its rollback timer, while the tunnel still works.
+        // 3. A new server key: the relay's MAC1 gate must let the new key's initiations through, and still the old
+        //    key's should the rotation fail and the routers' timers restore the old config. Done first, while the tunnel
+        //    still runs on the old key: the restarted relay keeps every session (its state file), so nothing is cut, and
+        //    the relay's restart is not part of the gap.
+        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
+            warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
+
+        // 4. Routers first, each armed with its rollback timer, while the tunnel still works. Each router decides at its
+        //    timer (armed before its apply answered): keep the new config if it saw a handshake, else restore the old one.
+        //    The CLI's own deadline for a router is therefore after that decision, never before it.
         var changed = new List<HostState>();
+        var earliest = new Dictionary<string, DateTime>();
+        var latest = new Dictionary<string, DateTime>();
         foreach (var r in routers)
         {
             try
             {
+                var rollback = TimeSpan.FromSeconds(RollbackSecondsOf(plan.After, r.Name));
+                earliest[r.Name] = DateTime.UtcNow + rollback; // its timer is armed after the script starts...
                 var result = await shell.RunAsync(r.Name, r.Connection, r.Commands.Single().Create.Reveal(newSecrets), ct);
                 result.EnsureSuccess(r.Name, "applying the new router config");
+                latest[r.Name] = DateTime.UtcNow + rollback; // ...and before it answers
                 Log($"{r.Name}: {RemoteResult.LastLine(result.StdOut)}");
                 changed.Add(r);
             }
@@ -100,54 +115,94 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             {
                 Log($"{r.Name}: FAILED: {ex.Message}");
                 await store.DiscardAsync(plan.SecretName, ct);
+                if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(before, "back on the old server key", ct) is { } relayBack)
+                    warnings.Add($"the relay on {plan.Before.Hub.Name} still accepts the new server key too ({relayBack}); run pulumi up");
                 var routerOutcomes = routers.Select(x => changed.Contains(x)
                     ? new HostOutcome(x.Name, "changed; its rollback timer restores the previous config unless a handshake follows", null)
                     : new HostOutcome(x.Name, x == r ? $"apply failed ({ex.Message}); check it by hand" : "unchanged", x == r ? null : false));
                 return Fail(plan, $"{r.Name} could not be changed; the server was not touched", [.. routerOutcomes, new(server.Name, "unchanged", false)], warnings);
             }
         }
-        // Handshakes are compared on the server's clock. The routers reload 2 s after answering; once they have,
-        // only the new configuration can handshake.
-        await Task.Delay(RouterReloadDelay, ct);
-        var routersChanged = await ServerClockAsync(server, t0, ct);
 
-        // 4. A new server key: the relay's MAC1 gate must let the routers' initiations for the new key through, and
-        //    still those for the old key should the rotation fail and their timers restore the old config. The routers
-        //    already retry their handshake every 5 s, so the relay's restart costs nothing more.
-        if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
-            warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
-
-        // 5. The server, through px3.
+        // 5. The server at once, in one session (a round trip counts: the tunnel is down from the first of the two
+        //    changes to the handshake after the second): the last handshakes before the change, the new config, then
+        //    a packet to each router so the server starts the handshake itself should the router have reloaded first
+        //    (WireGuard would otherwise wait for the router's next retry, up to 5 s away). A router that reloads after
+        //    the server changed starts the handshake itself. Before the change no new-config handshake is possible,
+        //    so any handshake of a router's new key newer than the one read here is with the new config.
+        var afterKeys = routers.ToDictionary(r => r.Name, r => PeerKey(plan.After, r.Name));
         string? serverError = null;
+        RemoteResult? serverResult = null;
         try
         {
-            var result = await shell.RunAsync(server.Name, server.Connection, server.Commands.Single().Create.Reveal(newSecrets), ct);
-            result.EnsureSuccess(server.Name, "applying the new server config");
-            Log($"{server.Name}: {RemoteResult.LastLine(result.StdOut)}");
+            serverResult = await shell.RunAsync(server.Name, server.Connection, ServerStepScript(server, plan, routers, server.Commands.Single().Create.Reveal(newSecrets)), ct);
+            serverResult.EnsureSuccess(server.Name, "applying the new server config");
+            Log($"{server.Name}: {RemoteResult.LastLine(serverResult.StdOut)}; handshake started");
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
             serverError = ex.Message;
             Log($"{server.Name}: FAILED: {ex.Message}");
         }
+        var baseline = serverResult is null ? null : ParseBaseline(serverResult.StdOut);
+        var lastBefore = routers.ToDictionary(r => r.Name, r => baseline?.GetValueOrDefault(afterKeys[r.Name])
+            ?? t0 + (long)(DateTime.UtcNow - preflightAt).TotalSeconds - 1); // not read: its clock estimated from the preflight
 
-        // 6. Confirm the new handshake before the first router's timer would fire.
+        // 6. Confirm without ever deciding differently from a router. A handshake the server saw well before a router's
+        //    timer can decide is one the router saw too: it keeps the new config. Otherwise the CLI waits until that
+        //    router's timer has decided (plus a margin) and asks the router itself, through the tunnel: reachable and
+        //    "kept" means it runs the new config; unreachable means it restored its old one (with the server on the new
+        //    config, a router that kept it would answer). The server is put back only then.
+        var lastDecision = latest.Values.Max() + DecisionMargin;
+        Log($"watching {server.Name} for a new handshake; if none comes early, the routers' rollback timers decide and are asked (within {(lastDecision - DateTime.UtcNow).TotalSeconds:0}s)");
+        var seen = await WatchAsync(server, afterKeys, lastBefore, routers.ToDictionary(r => r.Name, r => earliest[r.Name] - EarlyConfirmGuard), lastDecision, ct);
+        var decisions = new Dictionary<string, RouterDecision>();
+        foreach (var r in routers)
+            decisions[r.Name] = seen.TryGetValue(r.Name, out var early) && early.Early
+                ? new RouterDecision(true, $"new config; handshake confirmed {early.Age}s ago, before its rollback timer decided (it keeps the new config)")
+                : await AskRouterAsync(r, latest[r.Name] + DecisionMargin, serverError is null, ct);
+        var confirmed = routers.Where(r => decisions[r.Name].OnNewConfig == true).ToList();
+        var unknownRouters = routers.Where(r => decisions[r.Name].OnNewConfig is null).ToList();
+
+        if (confirmed.Count == routers.Count)
+        {
+            await store.CommitAsync(plan.SecretName, ct);
+            if (stackFile is not null && plan.Target == RotationTarget.ServerKey) StackFileEditor.RotateServerKey(stackFile, plan.OldPublicKey!, plan.NewPublicKey!);
+            else if (stackFile is not null && plan.OldPublicKey is not null) StackFileEditor.ReplaceKey(stackFile, plan.OldPublicKey, plan.NewPublicKey!);
+            Log($"confirmed: {string.Join("; ", routers.Select(r => $"{r.Name}: {decisions[r.Name].State}"))}; committed '{plan.SecretName}'" + (stackFile is not null && plan.OldPublicKey is not null ? $", updated {stackFile}" : ""));
+            if (serverError is not null)
+                warnings.Add($"{server.Name}'s apply reported a failure ({serverError}) but the new config works: run difenn drift");
+            var ok = routers.Select(r => new HostOutcome(r.Name, decisions[r.Name].State, true)).ToList();
+            ok.Add(new(server.Name, "new config live; handshake confirmed", true));
+            return new RotationReport(plan.Target, plan.SecretName, true, plan.OldPublicKey, plan.NewPublicKey, ok, warnings);
+        }
+
+        // A router whose decision is unknown: putting the server back could strand it as surely as leaving it.
+        if (unknownRouters.Count > 0)
+        {
+            Log($"could not tell what {string.Join(", ", unknownRouters.Select(r => r.Name))} decided: leaving every host as it is; the new key stays staged");
+            warnings.Add($"the new '{plan.SecretName}' is kept staged in {store.Description}: a host may run it; check with difenn verify and difenn drift, then commit or discard it by hand");
+            var unknown = routers.Select(r => new HostOutcome(r.Name, decisions[r.Name].State, decisions[r.Name].OnNewConfig)).ToList();
+            unknown.Add(new(server.Name, serverError is null ? "new config live (left as it is: a router may run it)" : $"apply failed ({serverError}); state unknown", serverError is null ? true : null));
+            return Fail(plan, "what the routers decided could not be confirmed", unknown, warnings);
+        }
+
+        // Some routers confirmed, others not: putting the server back would cut the confirmed ones off.
+        if (confirmed.Count > 0)
+        {
+            warnings.Add($"the new '{plan.SecretName}' is kept staged in {store.Description}: {string.Join(", ", confirmed.Select(r => r.Name))} and {server.Name} run it; commit it once the others are fixed");
+            var mixed = routers.Select(r => new HostOutcome(r.Name, confirmed.Contains(r) ? decisions[r.Name].State
+                : $"{decisions[r.Name].State}; {server.Name} no longer accepts its old config: fix it by hand", confirmed.Contains(r))).ToList();
+            mixed.Add(new(server.Name, "new config live (kept: putting it back would cut off the routers that confirmed)", true));
+            return Fail(plan, "only some routers confirmed the new handshake", mixed, warnings);
+        }
+
+        // 7. No router saw a handshake before its timer decided (the server would have seen it too): every router is
+        //    restoring its previous config. Now, and only now, the server goes back.
+        Log($"{string.Join("; ", routers.Select(r => $"{r.Name}: {decisions[r.Name].State}"))}: putting {server.Name} back");
+        string? restoreError = null;
         if (serverError is null)
         {
-            var window = TimeSpan.FromSeconds(routers.Min(r => plan.After.Peers.Single(p => p.Name == r.Name).OpenWrt!.RollbackSeconds) - 5);
-            Log($"waiting up to {window.TotalSeconds:0}s for a new handshake on {server.Name}");
-            var confirmed = await TryWaitForHandshakesAsync(server, plan.After, routers, routersChanged, window, ct);
-            if (confirmed is not null)
-            {
-                await store.CommitAsync(plan.SecretName, ct);
-                if (stackFile is not null && plan.Target == RotationTarget.ServerKey) StackFileEditor.RotateServerKey(stackFile, plan.OldPublicKey!, plan.NewPublicKey!);
-                else if (stackFile is not null && plan.OldPublicKey is not null) StackFileEditor.ReplaceKey(stackFile, plan.OldPublicKey, plan.NewPublicKey!);
-                Log($"confirmed: {confirmed}; committed '{plan.SecretName}'" + (stackFile is not null && plan.OldPublicKey is not null ? $", updated {stackFile}" : ""));
-                var ok = routers.Select(r => new HostOutcome(r.Name, "new config; handshake confirmed (its rollback timer stands down)", true)).ToList();
-                ok.Add(new(server.Name, $"new config live; {confirmed}", true));
-                return new RotationReport(plan.Target, plan.SecretName, true, plan.OldPublicKey, plan.NewPublicKey, ok, warnings);
-            }
-            Log($"no new handshake within {window.TotalSeconds:0}s: rolling back");
             var back = before.Hosts.Single(h => h.Role == "server");
             try
             {
@@ -157,32 +212,156 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             }
             catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
             {
-                serverError = $"could not be restored ({ex.Message}): it runs the NEW config; restore it by hand with the current '{plan.SecretName}'";
+                restoreError = ex.Message;
+                Log($"{server.Name}: restore FAILED: {ex.Message}");
             }
         }
-
-        // 7. Failure: the routers' timers restore their previous config; confirm the old handshake comes back.
-        await store.DiscardAsync(plan.SecretName, ct);
         if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(before, "back on the old server key", ct) is { } undoError)
             warnings.Add($"the relay on {plan.Before.Hub.Name} still accepts the new server key too ({undoError}); run pulumi up");
-        Log($"discarded the staged '{plan.SecretName}'");
-        var deadline = TimeSpan.FromSeconds(routers.Max(r => plan.Before.Peers.Single(p => p.Name == r.Name).OpenWrt!.RollbackSeconds)) + RollbackGrace;
-        Log($"waiting up to {deadline.TotalSeconds:0}s for the routers' rollback timers and the old handshake");
-        var back2 = await TryWaitForHandshakesAsync(server, rollbackTarget, before.Hosts.Where(h => routers.Any(r => r.Name == h.Name)).ToList(), routersChanged, deadline, ct);
-        var outcomes = routers.Select(r => back2 is not null
-            ? new HostOutcome(r.Name, "back on its previous config (restored by its rollback timer); handshake confirmed", false)
-            : new HostOutcome(r.Name, "its rollback timer should have restored the previous config, but no handshake was seen; check it (difenn verify)", null)).ToList();
-        // The server's state is reported from evidence: the old handshake working again proves the old config.
-        outcomes.Add(serverError switch
+
+        Log($"waiting up to {RollbackGrace.TotalSeconds:0}s for the old handshake");
+        var beforeKeys = routers.ToDictionary(r => r.Name, r => PeerKey(rollbackTarget, r.Name));
+        // Newer than the last handshake before the server step: the router may already have handshaken on its old
+        // config by now (it answered "rolled back" through the tunnel), and that one counts.
+        var oldSince = routers.ToDictionary(r => r.Name, r => baseline?.GetValueOrDefault(beforeKeys[r.Name]) ?? t0);
+        var back2 = await WatchAsync(server, beforeKeys, oldSince, routers.ToDictionary(r => r.Name, _ => DateTime.MaxValue), DateTime.UtcNow + RollbackGrace, ct);
+        var allBack = back2.Count == routers.Count;
+
+        // The staged key goes only once nothing can run it: the server put back and every router's old handshake seen.
+        if (restoreError is null && allBack)
         {
-            null => new HostOutcome(server.Name, back2 is not null ? "back on its previous config; old handshake confirmed" : "put back on its previous config", false),
-            _ when serverError.StartsWith("could not be restored", StringComparison.Ordinal) => new HostOutcome(server.Name, serverError, true),
-            _ when back2 is not null => new HostOutcome(server.Name, $"apply failed ({serverError}); still on its previous config (the old handshake works)", false),
+            await store.DiscardAsync(plan.SecretName, ct);
+            Log($"discarded the staged '{plan.SecretName}'");
+        }
+        else
+            warnings.Add($"the new '{plan.SecretName}' is kept staged in {store.Description}: a host may still run it; discard it once difenn verify passes");
+        var outcomes = routers.Select(r => back2.TryGetValue(r.Name, out var old)
+            ? new HostOutcome(r.Name, $"back on its previous config ({decisions[r.Name].State}); old handshake {old.Age}s ago", false)
+            : new HostOutcome(r.Name, $"{decisions[r.Name].State}, but its old handshake was not seen within {RollbackGrace.TotalSeconds:0}s; check it (difenn verify)", null)).ToList();
+        // The server's state is reported from evidence: the old handshake working again proves the old config.
+        outcomes.Add((serverError, restoreError) switch
+        {
+            (null, null) => new HostOutcome(server.Name, allBack ? "back on its previous config; old handshake confirmed" : "put back on its previous config", false),
+            (null, { } e) => new HostOutcome(server.Name, $"could not be restored ({e}): it runs the NEW config; restore it by hand with the staged '{plan.SecretName}'", true),
+            _ when allBack => new HostOutcome(server.Name, $"apply failed ({serverError}); still on its previous config (the old handshake works)", false),
             _ => new HostOutcome(server.Name, $"apply failed ({serverError}); state unknown: check it with difenn drift", null),
         });
-        Log(back2 is not null ? $"rolled back: {back2}" : "rollback not confirmed");
+        Log(allBack ? "rolled back: old handshake confirmed" : "rollback not confirmed");
         return new RotationReport(plan.Target, plan.SecretName, false, plan.OldPublicKey, plan.NewPublicKey, outcomes, warnings);
     }
+
+    private const string BaselineBegin = "difenn-baseline-begin";
+    private const string BaselineEnd = "difenn-baseline-end";
+
+    /// <summary>
+    /// The server step: the latest handshakes before the change (between markers), the apply script, then a packet to
+    /// each router's tunnel address, which makes the server initiate the handshake at once. For a new peer key the
+    /// new peer gets the old key's endpoint first (the router's address as the server last saw it), else the server
+    /// could not reach it. The kick is best effort: a failure only costs the routers' next retry.
+    /// </summary>
+    private static string ServerStepScript(HostState server, RotationPlan plan, IReadOnlyList<HostState> routers, string apply)
+    {
+        var iface = Sh.Quote(server.WireGuard!.Name);
+        var sb = new System.Text.StringBuilder();
+        sb.Append($"echo {BaselineBegin}\ndate +%s\nwg show {iface} latest-handshakes 2>/dev/null || true\necho {BaselineEnd}\n");
+        for (var i = 0; i < routers.Count; i++)
+            if (plan.Target == RotationTarget.PeerKey)
+                sb.Append($"old_endpoint_{i}=$(wg show {iface} endpoints 2>/dev/null | awk -v k={Sh.Quote(PeerKey(plan.Before, routers[i].Name))} '$1 == k {{print $2}}')\n");
+        sb.Append(apply.EndsWith('\n') ? apply : apply + "\n");
+        for (var i = 0; i < routers.Count; i++)
+        {
+            var key = Sh.Quote(PeerKey(plan.After, routers[i].Name));
+            if (plan.Target == RotationTarget.PeerKey)
+                sb.Append($"if [ -n \"$old_endpoint_{i}\" ] && [ \"$old_endpoint_{i}\" != '(none)' ] && wg show {iface} peers | grep -qxF {key}; then wg set {iface} peer {key} endpoint \"$old_endpoint_{i}\" || true; fi\n");
+            sb.Append($"ping -c 1 -W 2 {Sh.Quote(plan.After.Peers.Single(p => p.Name == routers[i].Name).Address.ToString())} >/dev/null 2>&1 &\n");
+        }
+        sb.Append("wait\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The latest handshake per peer key from the server step's output, or null when it is not there.</summary>
+    private static Dictionary<string, long>? ParseBaseline(string stdout)
+    {
+        var begin = stdout.IndexOf(BaselineBegin + "\n", StringComparison.Ordinal);
+        var end = stdout.IndexOf(BaselineEnd, StringComparison.Ordinal);
+        if (begin < 0 || end < begin) return null;
+        var lines = stdout[(begin + BaselineBegin.Length + 1)..end].Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+        return lines.Select(l => l.Split('\t')).Where(f => f.Length == 2 && long.TryParse(f[1], out _))
+            .ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A handshake <see cref="WatchAsync"/> saw: its age on the server, and whether it was seen before the router's early-confirm time.</summary>
+    private sealed record Seen(long Age, bool Early);
+
+    /// <summary>What a router's rollback timer decided, as far as the CLI can tell (null: unknown).</summary>
+    private sealed record RouterDecision(bool? OnNewConfig, string State);
+
+    /// <summary>
+    /// Polls the server until every router's key has a handshake newer than its baseline, or <paramref name="until"/>.
+    /// A handshake counts as early when the read that saw it ended before the router's <paramref name="earlyBefore"/>.
+    /// A failed read is retried until the end.
+    /// </summary>
+    private async Task<Dictionary<string, Seen>> WatchAsync(HostState server, IReadOnlyDictionary<string, string> keys, IReadOnlyDictionary<string, long> since,
+        IReadOnlyDictionary<string, DateTime> earlyBefore, DateTime until, CancellationToken ct)
+    {
+        var seen = new Dictionary<string, Seen>();
+        while (true)
+        {
+            var read = await TryServerHandshakesAsync(server, ct);
+            var ended = DateTime.UtcNow;
+            if (read is not null)
+                foreach (var (name, key) in keys)
+                    if (!seen.ContainsKey(name) && read.Handshakes.TryGetValue(key, out var t) && t > since[name])
+                        seen[name] = new Seen(read.Now - t, ended < earlyBefore[name]);
+            // Every handshake seen (some late: those routers are asked), or the end: nothing more to learn here.
+            if (seen.Count == keys.Count || ended >= until) return seen;
+            var left = until - ended;
+            await Task.Delay(left < PollInterval ? left : PollInterval, ct);
+        }
+    }
+
+    /// <summary>
+    /// After <paramref name="decided"/> (the router's timer has decided by then): asks the router through the tunnel
+    /// what it decided. With the server on the new config, a router that answers runs it (its timer kept it); one that
+    /// does not answer restored its previous config.
+    /// </summary>
+    private async Task<RouterDecision> AskRouterAsync(HostState router, DateTime decided, bool serverOnNewConfig, CancellationToken ct)
+    {
+        var wait = decided - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            Log($"{router.Name}: no early handshake; asking it once its rollback timer has decided (in {wait.TotalSeconds:0}s)");
+            await Task.Delay(wait, ct);
+        }
+        string? error = null;
+        for (var attempt = 0; attempt < RouterAskAttempts; attempt++)
+        {
+            try
+            {
+                var result = (await shell.RunAsync(router.Name, router.Connection, $"cat {OpenWrtRollback.DecisionFile} 2>/dev/null || echo pending\n", ct)).EnsureSuccess(router.Name, "reading its rollback decision");
+                var answer = RemoteResult.LastLine(result.StdOut);
+                Log($"{router.Name}: rollback timer: {answer}");
+                if (answer.StartsWith("kept", StringComparison.Ordinal))
+                    return new RouterDecision(serverOnNewConfig ? true : null, $"new config; handshake confirmed by the router itself: its rollback timer kept it ({answer}), and it answers through the tunnel");
+                if (answer.StartsWith("rolled back", StringComparison.Ordinal))
+                    return new RouterDecision(false, $"its rollback timer restored its previous config ({answer})");
+                return new RouterDecision(null, $"answers through the tunnel, but its rollback timer has not decided ({answer}); check it (difenn verify)");
+            }
+            catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
+            {
+                error = ex.Message;
+                if (attempt + 1 < RouterAskAttempts) await Task.Delay(PollInterval, ct);
+            }
+        }
+        Log($"{router.Name}: not reachable through the tunnel ({error})");
+        return serverOnNewConfig
+            ? new RouterDecision(false, "no handshake by its rollback timer's decision and not reachable through the tunnel: its timer restored its previous config")
+            : new RouterDecision(null, $"not reachable through the tunnel ({error}): state unknown");
+    }
+
+    private static string PeerKey(Stack stack, string name) => stack.Peers.Single(p => p.Name == name).PublicKey.ToBase64();
+
+    private static int RollbackSecondsOf(Stack stack, string name) => stack.Peers.Single(p => p.Name == name).OpenWrt!.RollbackSeconds;
 
     private RotationReport Fail(RotationPlan plan, string why, IReadOnlyList<HostOutcome> hosts, IReadOnlyList<string> warnings)
     {
@@ -190,8 +369,15 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new RotationReport(plan.Target, plan.SecretName, false, plan.OldPublicKey, plan.NewPublicKey, hosts, warnings);
     }
 
-    /// <summary>How long after answering a router reloads its network (the apply script's 2 s, plus a margin; default 3 s).</summary>
-    public TimeSpan RouterReloadDelay { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>How long after a router's rollback timer decides the CLI still watches for the new handshake before it
+    /// concludes that the router saw none (default 5 s: the router's check itself, its confirming packet, a poll).</summary>
+    public TimeSpan DecisionMargin { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A handshake seen this long before a router's timer can decide counts as seen by the router too (default 2 s).</summary>
+    public TimeSpan EarlyConfirmGuard { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a router is tried through the tunnel after its timer decided (default 2).</summary>
+    public int RouterAskAttempts { get; init; } = 2;
 
     /// <summary>Runs the hub's relay command of <paramref name="state"/>; returns null on success, else why it failed.</summary>
     private async Task<string?> ApplyRelayAsync(DesiredState state, string what, CancellationToken ct)
@@ -212,58 +398,35 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         }
     }
 
-    /// <summary><see cref="WaitForHandshakesAsync"/>, with a server that cannot be read counted as "not seen".</summary>
-    private async Task<string?> TryWaitForHandshakesAsync(HostState server, Stack stack, IReadOnlyList<HostState> routers, long since, TimeSpan timeout, CancellationToken ct)
+    /// <summary>The server's clock and latest handshake per peer public key (0 = never).</summary>
+    private sealed record ServerPeers(long Now, Dictionary<string, long> Handshakes);
+
+    private string? _lastReadError;
+
+    /// <summary><see cref="ServerHandshakesAsync"/>, null (and logged once per distinct error) when the server cannot be read.</summary>
+    private async Task<ServerPeers?> TryServerHandshakesAsync(HostState server, CancellationToken ct)
     {
         try
         {
-            return await WaitForHandshakesAsync(server, stack, routers, since, timeout, ct);
+            return await ServerHandshakesAsync(server, ct);
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
         {
-            Log($"could not watch {server.Name}: {ex.Message}");
+            if (_lastReadError != ex.Message) Log($"could not read {server.Name} (retrying): {ex.Message}");
+            _lastReadError = ex.Message;
             return null;
         }
     }
 
-    /// <summary>Polls until every router's peer on the server has a handshake newer than <paramref name="since"/> (server clock).</summary>
-    private async Task<string?> WaitForHandshakesAsync(HostState server, Stack stack, IReadOnlyList<HostState> routers, long since, TimeSpan timeout, CancellationToken ct)
+    private async Task<ServerPeers> ServerHandshakesAsync(HostState server, CancellationToken ct)
     {
-        var keys = routers.ToDictionary(r => r.Name, r => stack.Peers.Single(p => p.Name == r.Name).PublicKey.ToBase64());
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            var (now, handshakes) = await ServerHandshakesAsync(server, ct);
-            if (keys.All(k => handshakes.TryGetValue(k.Value, out var t) && t > since))
-                return string.Join(", ", keys.Select(k => $"handshake with {k.Key} {now - handshakes[k.Value]}s ago"));
-            await Task.Delay(PollInterval, ct);
-        }
-        return null;
-    }
-
-    /// <summary>The server's clock now, or <paramref name="fallback"/> when it cannot be read.</summary>
-    private async Task<long> ServerClockAsync(HostState server, long fallback, CancellationToken ct)
-    {
-        try
-        {
-            return (await ServerHandshakesAsync(server, ct)).Now;
-        }
-        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException or FormatException)
-        {
-            Log($"{server.Name}: could not read its clock ({ex.Message})");
-            return fallback;
-        }
-    }
-
-    /// <summary>The server's clock and latest handshake per peer public key (0 = never).</summary>
-    private async Task<(long Now, Dictionary<string, long> Handshakes)> ServerHandshakesAsync(HostState server, CancellationToken ct)
-    {
-        var iface = server.WireGuard!.Name;
-        var result = (await shell.RunAsync(server.Name, server.Connection, $"date +%s\nwg show {Sh.Quote(iface)} latest-handshakes\n", ct)).EnsureSuccess(server.Name, $"wg show {iface}");
+        var iface = Sh.Quote(server.WireGuard!.Name);
+        var result = (await shell.RunAsync(server.Name, server.Connection, $"date +%s\nwg show {iface} latest-handshakes\n", ct))
+            .EnsureSuccess(server.Name, $"wg show {server.WireGuard!.Name}");
         var lines = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var now = long.Parse(lines[0].Trim(), CultureInfo.InvariantCulture);
         var handshakes = lines.Skip(1).Select(l => l.Split('\t')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
-        return (now, handshakes);
+        return new ServerPeers(now, handshakes);
     }
 
     private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss} {line}");

@@ -81,6 +81,22 @@ internal static class HubRenderer
         var sb = new StringBuilder("set -eu\n# `ufw allow` is idempotent: an existing identical rule is skipped, a changed comment is updated.\n");
         foreach (var r in rules)
             sb.Append($"ufw allow {r.Port}/{r.Protocol} comment {Sh.Quote(r.Comment)}\n");
+        // The relay ports are only open when ufw is active (drift expects it): enable it if a hand disabled it. Never
+        // lock out SSH doing so: the port this session came in on, and every port sshd listens on, get an allow rule
+        // first unless one already exists (its comment must not start with "Difenn": those rules are ours to delete).
+        sb.Append("""
+            if ! ufw status | grep -q '^Status: active'; then
+              ports=$(echo "${SSH_CONNECTION:-}" | awk '{print $4}')
+              ports="$ports $(ss -Hltnp 2>/dev/null | awk '/"sshd"/ {n = split($4, a, ":"); print a[n]}')"
+              for p in $(echo $ports | tr ' ' '\n' | sort -u); do
+                if ! ufw show added | grep -Eq "^ufw (allow|limit)( in)? ($p(/tcp)?|OpenSSH)( |$)"; then
+                  ufw allow "$p/tcp" comment 'SSH: kept open when ufw was enabled by the relay firewall script'
+                fi
+              done
+              ufw --force enable
+            fi
+
+            """);
         return sb.ToString();
     }
 

@@ -72,11 +72,15 @@ internal static class OpenWrtRenderer
         # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
         # change's timer still pending is cancelled: it would restore from the same backup, on its own schedule.
         if [ -f /etc/difenn/rollback.pid ]; then kill "$(cat /etc/difenn/rollback.pid)" 2>/dev/null || true; fi
+        # The decision is written down (kept / rolled back): a rotation asks for it before it touches the server.
+        rm -f {{OpenWrtRollback.DecisionFile}}
         ( trap '' HUP
           sleep {{rollbackSeconds}}
           last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
           now=$(date +%s)
+          if [ $((now - last)) -le {{rollbackSeconds}} ]; then echo "kept $now" > {{OpenWrtRollback.DecisionFile}}; fi
           if [ $((now - last)) -gt {{rollbackSeconds}} ]; then
+            echo "rolled back $now" > {{OpenWrtRollback.DecisionFile}}
             cp "$BACKUP" /etc/config/network
             /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
@@ -85,7 +89,17 @@ internal static class OpenWrtRenderer
         echo $! > /etc/difenn/rollback.pid
         # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
         # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
-        ( trap '' HUP; sleep 2; /etc/init.d/network reload ) </dev/null >/dev/null 2>&1 &
+        # Then start the handshake at once rather than at WireGuard's next retry (up to 5 s away, if the server was not
+        # ready for the first): while none has completed since the reload, renew the peer every second (a fresh peer
+        # initiates at once; the key never touches the disk). Ten tries, then WireGuard's own retries.
+        ( trap '' HUP; sleep 2; /etc/init.d/network reload
+          reloaded=$(date +%s); tries=0
+          while [ $tries -lt 10 ]; do
+            sleep 1; tries=$((tries + 1))
+            last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
+            [ "$last" -ge "$reloaded" ] && break
+            wg showconf "$IFACE" 2>/dev/null | wg setconf "$IFACE" /dev/stdin 2>/dev/null || true
+          done ) </dev/null >/dev/null 2>&1 &
         echo "applied; reload in 2s; rollback armed for {{rollbackSeconds}}s"
 
         """;

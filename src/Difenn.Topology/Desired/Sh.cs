@@ -11,7 +11,8 @@ public static class Sh
 
     /// <summary>
     /// A script fragment that writes <paramref name="content"/> to <paramref name="path"/> atomically with the given
-    /// mode, and sets shell variable <c>changed=1</c> only when the content differs (so re-applying is a no-op).
+    /// mode and owner (a file whose content already matches gets them too), and sets shell variable <c>changed=1</c>
+    /// only when the content differs (so re-applying is a no-op).
     /// The content travels inside the script (on stdin), never on a command line.
     /// </summary>
     public static string WriteFile(string path, string mode, string owner, string content, string delimiter = "DIFENN_EOF")
@@ -29,6 +30,9 @@ public static class Sh
             chown {owner} "$tmp"
             if [ -f {Quote(path)} ] && cmp -s "$tmp" {Quote(path)}; then
               rm -f "$tmp"
+              # Same content, but a hand may have changed its mode or owner: those converge too.
+              chmod {mode} {Quote(path)}
+              chown {owner} {Quote(path)}
             else
               mv -f "$tmp" {Quote(path)}
               changed=1

@@ -31,9 +31,12 @@ public class OperationsCommandsTests
         var lines = r.Out.Split('\n');
         var router = Array.FindIndex(lines, l => l.Contains("xe300: apply the new uci config through the tunnel, rollback timer 120s"));
         var relay = Array.FindIndex(lines, l => l.Contains("hub2: restart the relay accepting the new and the previous server key"));
-        var server = Array.FindIndex(lines, l => l.Contains("ct2914: write the new /etc/wireguard/wg0.conf"));
-        var confirm = Array.FindIndex(lines, l => l.Contains("confirm on ct2914 a new handshake"));
-        Assert.True(router > 0 && router < relay && relay < server && server < confirm, r.Out);
+        var server = Array.FindIndex(lines, l => l.Contains("ct2914: at once, write the new /etc/wireguard/wg0.conf"));
+        var confirm = Array.FindIndex(lines, l => l.Contains("confirm: a new handshake seen on ct2914 well before a router's timer decides; otherwise, once it has decided, ask the router"));
+        var rollback = Array.FindIndex(lines, l => l.Contains("only then put ct2914 back"));
+        // The relay first (sessions kept, not part of the gap), the router under its timer, the server at once, and the
+        // server put back only after the router's own decision.
+        Assert.True(relay > 0 && relay < router && router < server && server < confirm && confirm < rollback, r.Out);
         Assert.Contains("2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", r.Out); // the public key being replaced
     }
 
