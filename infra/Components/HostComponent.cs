@@ -62,7 +62,8 @@ public abstract class HostComponent : ComponentResource
             var command = new Command(c.Name, commandArgs, resourceOptions);
             args.Commands.Add(c.Name, command);
             Commands[c.Name] = command;
-            CommandOptions[c.Name] = resourceOptions;
+            ResourceOptions[c.Name] = resourceOptions;
+            DeclarationOrder.Add(c.Name);
         }
     }
 
@@ -72,8 +73,12 @@ public abstract class HostComponent : ComponentResource
     /// <summary>The declared commands by desired-state name.</summary>
     public Dictionary<string, Command> Commands { get; } = [];
 
-    /// <summary>The options each command was declared with (what the engine, not the mocks, acts on: secret outputs).</summary>
-    public Dictionary<string, CustomResourceOptions> CommandOptions { get; } = [];
+    /// <summary>The options each provider resource was declared with (what the engine, not the mocks, acts on: secret
+    /// outputs, dependencies), by resource name.</summary>
+    public Dictionary<string, CustomResourceOptions> ResourceOptions { get; } = [];
+
+    /// <summary>This host's provider resources in declaration order (each after what it depends on).</summary>
+    public List<string> DeclarationOrder { get; } = [];
 
     /// <summary>The provider's connection: resolved address, pinned host key, the deploy key.</summary>
     public static ConnectionArgs ConnectionFor(ProviderConnection c, Output<string> privateKey) => new()

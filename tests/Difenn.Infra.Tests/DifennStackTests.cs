@@ -82,7 +82,7 @@ public class DifennStackTests
         // them), so secrecy is tested where it is decided: the outputs SecretValues builds, and the options passed.
         var run = await ProgramUnderTest.RunAsync();
         var commands = run.Resources.OfType<RemoteCommand>().ToDictionary(c => c.GetResourceName());
-        var options = run.Resources.OfType<HostComponent>().SelectMany(h => h.CommandOptions).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var options = run.Resources.OfType<HostComponent>().SelectMany(h => h.ResourceOptions).ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Contains($"PrivateKey = {ProgramUnderTest.ServerKey}", await Value(commands["ct2914-wg0"].Stdin));
         foreach (var name in new[] { "ct2914-wg0", "xe300-wg_difenn" })
         {
