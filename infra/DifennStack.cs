@@ -20,7 +20,8 @@ public static class DifennStack
     /// Declares every resource. Config (namespace <c>difenn-infra</c>): <c>stack</c> (default: the Pulumi stack
     /// name), <c>stackFile</c> (default <c>../stacks/&lt;stack&gt;.yaml</c> from infra/), <c>cloudflareZoneId</c> (default:
     /// looked up by the zone's name with the Cloudflare provider), <c>knownHosts</c> (default <c>~/.ssh/known_hosts</c>),
-    /// <c>sshConfig</c> (default <c>~/.ssh/config</c>), secrets <c>sshPrivateKey</c> and every key the stack names
+    /// <c>sshConfig</c> (default <c>~/.ssh/config</c>), <c>relayBinary</c> (default: the relay published from this commit,
+    /// see <see cref="RelayImage"/>), secrets <c>sshPrivateKey</c> and every key the stack names
     /// (e.g. <c>serverPrivateKey</c>, <c>xe300PrivateKey</c>). Every host's connection is resolved (alias, pinned host
     /// key) before any resource is declared, so a missing host key stops the program with nothing declared.
     /// </summary>
@@ -34,7 +35,11 @@ public static class DifennStack
         if (loaded.Stack is null)
             throw new RunException($"{file} is invalid:\n" + string.Join("\n", loaded.Diagnostics));
 
-        var state = DesiredStateBuilder.Build(loaded.Stack);
+        // The relay image: this commit's binary, tagged by its content (the one change the program makes to the model).
+        var relay = RelayImage.Locate(config.Get("relayBinary"));
+        var relayTag = relay.Tag(RelayImage.Repository(loaded.Stack.Hub.Relay.Image));
+        var stack = RelayImage.WithImage(loaded.Stack, relayTag);
+        var state = DesiredStateBuilder.Build(stack);
         var connections = ResolveConnections(config, state);
         var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret));
         var sshKey = config.RequireSecret("sshPrivateKey");
@@ -44,7 +49,8 @@ public static class DifennStack
         var components = new List<ComponentResource> { dns };
         foreach (var host in state.Hosts)
         {
-            var args = new HostComponentArgs(host, connections[host.Name], sshKey, secrets, commands);
+            var args = new HostComponentArgs(host, connections[host.Name], sshKey, secrets, commands,
+                host.Role == "hub" ? (relay, relayTag, stack.Hub.Relay.ComposeDir) : null);
             components.Add(host.Role switch
             {
                 "hub" => new HubRelay(host.Name, args),
@@ -59,6 +65,7 @@ public static class DifennStack
             ["endpoint"] = dns.Hostname,
             ["hosts"] = state.Hosts.Select(h => h.Name).ToList(),
             ["commands"] = commands.Names,
+            ["relayImage"] = relayTag,
         };
     }
 

@@ -12,7 +12,9 @@ namespace Difenn.Infra.Components;
 /// <param name="SshPrivateKey">The SSH key for the connection (secret).</param>
 /// <param name="Secrets">Secret values for scripts.</param>
 /// <param name="Commands">Commands declared so far (for dependencies).</param>
-public sealed record HostComponentArgs(HostState Host, ProviderConnection Connection, Output<string> SshPrivateKey, SecretValues Secrets, CommandRegistry Commands);
+/// <param name="Relay">The relay image to deliver (hub only), and its compose directory on the hub.</param>
+public sealed record HostComponentArgs(HostState Host, ProviderConnection Connection, Output<string> SshPrivateKey, SecretValues Secrets, CommandRegistry Commands,
+    (RelayImage Image, string Tag, string ComposeDir)? Relay = null);
 
 /// <summary>
 /// Base of the host components: declares one <c>command:remote:Command</c> per desired command, in order, named as the
@@ -30,12 +32,18 @@ public sealed record HostComponentArgs(HostState Host, ProviderConnection Connec
 /// </summary>
 public abstract class HostComponent : ComponentResource
 {
-    /// <summary>Declares the component <paramref name="type"/> named <paramref name="name"/> and its commands.</summary>
+    /// <summary>Declares the component <paramref name="type"/> named <paramref name="name"/>; subclasses then declare
+    /// their own resources and call <see cref="DeclareCommands"/>.</summary>
     protected HostComponent(string type, string name, HostComponentArgs args, ComponentResourceOptions? options = null)
         : base(type, name, options)
     {
-        var host = args.Host;
         Connection = ConnectionFor(args.Connection, args.SshPrivateKey);
+    }
+
+    /// <summary>Declares the desired state's commands; <paramref name="alsoDependsOn"/> adds dependencies by command name.</summary>
+    protected void DeclareCommands(HostComponentArgs args, IReadOnlyDictionary<string, Resource>? alsoDependsOn = null)
+    {
+        var host = args.Host;
         foreach (var c in host.Commands)
         {
             var secret = c.Create.HasSecrets || c.Delete?.HasSecrets == true;
@@ -56,15 +64,27 @@ public abstract class HostComponent : ComponentResource
             var resourceOptions = new CustomResourceOptions
             {
                 Parent = this,
-                DependsOn = args.Commands.Resolve(c.DependsOn),
+                DependsOn = Dependencies(args.Commands.Resolve(c.DependsOn), alsoDependsOn?.GetValueOrDefault(c.Name)),
                 AdditionalSecretOutputs = secret ? ["stdin", "stdout", "stderr"] : [],
             };
             var command = new Command(c.Name, commandArgs, resourceOptions);
             args.Commands.Add(c.Name, command);
             Commands[c.Name] = command;
-            ResourceOptions[c.Name] = resourceOptions;
-            DeclarationOrder.Add(c.Name);
+            Track(c.Name, resourceOptions);
         }
+    }
+
+    private static InputList<Resource> Dependencies(InputList<Resource> list, Resource? extra)
+    {
+        if (extra is not null) list.Add(extra);
+        return list;
+    }
+
+    /// <summary>Records a declared provider resource (for <see cref="ResourceOptions"/> and <see cref="DeclarationOrder"/>).</summary>
+    protected void Track(string name, CustomResourceOptions options)
+    {
+        ResourceOptions[name] = options;
+        DeclarationOrder.Add(name);
     }
 
     /// <summary>The provider connection every resource of this host uses.</summary>
@@ -98,11 +118,57 @@ public sealed class HubRelay : HostComponent
     public HubRelay(string name, HostComponentArgs args, ComponentResourceOptions? options = null)
         : base("difenn:index:HubRelay", name, args, options)
     {
+        var image = args.Relay is { } relay ? DeclareImage(name, relay.Image, relay.Tag, relay.ComposeDir) : null;
+        DeclareCommands(args, image is null ? null : new Dictionary<string, Resource> { [$"{name}-relay"] = image });
+        Image = args.Relay?.Tag;
         RegisterOutputs(new Dictionary<string, object?>
         {
             ["firewallPorts"] = args.Host.FirewallRules.Select(r => $"{r.Port}/{r.Protocol}").ToList(),
             ["containers"] = args.Host.Containers.Select(c => c.Name).ToList(),
+            ["image"] = Image,
         });
+    }
+
+    /// <summary>The relay image tag the compose file names, or null when no relay image is delivered.</summary>
+    public string? Image { get; }
+
+    /// <summary>
+    /// Copies the binary and the runtime-only Dockerfile to <c>&lt;composeDir&gt;/image/</c> and builds the image there
+    /// (<c>hub2-relay-binary</c>, <c>hub2-relay-dockerfile</c>, <c>hub2-relay-image</c>). The build's command text holds the
+    /// tag, so it runs again exactly when the binary changes. Destroy removes the image (the copies stay: CopyToRemote
+    /// deletes nothing).
+    /// </summary>
+    private Command DeclareImage(string name, RelayImage relay, string tag, string composeDir)
+    {
+        var dir = $"{composeDir}/image";
+        var binaryOptions = new CustomResourceOptions { Parent = this };
+        var binary = new CopyToRemote($"{name}-relay-binary", new CopyToRemoteArgs
+        {
+            Connection = Connection,
+            Source = new FileAsset(relay.BinaryPath),
+            RemotePath = $"{dir}/difenn-relay",
+        }, binaryOptions);
+        Track($"{name}-relay-binary", binaryOptions);
+        var dockerfileOptions = new CustomResourceOptions { Parent = this };
+        var dockerfile = new CopyToRemote($"{name}-relay-dockerfile", new CopyToRemoteArgs
+        {
+            Connection = Connection,
+            Source = new StringAsset(RelayImage.Dockerfile),
+            RemotePath = $"{dir}/Dockerfile",
+        }, dockerfileOptions);
+        Track($"{name}-relay-dockerfile", dockerfileOptions);
+        var buildOptions = new CustomResourceOptions { Parent = this, DependsOn = { binary, dockerfile } };
+        var build = new Command($"{name}-relay-image", new CommandArgs
+        {
+            Connection = Connection,
+            Create = $"docker build -q -t {tag} {dir} # binary sha256:{relay.Sha256}",
+            Update = $"docker build -q -t {tag} {dir} # binary sha256:{relay.Sha256}",
+            Delete = $"docker image rm -f {tag} >/dev/null 2>&1 || true",
+            AddPreviousOutputInEnv = false,
+            Logging = Logging.StdoutAndStderr,
+        }, buildOptions);
+        Track($"{name}-relay-image", buildOptions);
+        return build;
     }
 }
 
@@ -113,6 +179,7 @@ public sealed class WireGuardServer : HostComponent
     public WireGuardServer(string name, HostComponentArgs args, ComponentResourceOptions? options = null)
         : base("difenn:index:WireGuardServer", name, args, options)
     {
+        DeclareCommands(args);
         RegisterOutputs(new Dictionary<string, object?> { ["publicKey"] = args.Host.WireGuard?.PublicKey });
     }
 }
@@ -124,6 +191,7 @@ public sealed class OpenWrtPeer : HostComponent
     public OpenWrtPeer(string name, HostComponentArgs args, ComponentResourceOptions? options = null)
         : base("difenn:index:OpenWrtPeer", name, args, options)
     {
+        DeclareCommands(args);
         RegisterOutputs(new Dictionary<string, object?> { ["interface"] = args.Host.WireGuard?.Name });
     }
 }

@@ -28,8 +28,9 @@ public class DifennStackTests
         Assert.Single(resources.OfType<WireGuardServer>());
         Assert.Single(resources.OfType<OpenWrtPeer>());
         Assert.Single(resources.OfType<DnsRecord>());
-        Assert.Equal(["hub2-firewall", "hub2-legacy-socat", "hub2-relay", "ct2914-wg0", "xe300-wg_difenn"],
+        Assert.Equal(["hub2-relay-image", "hub2-firewall", "hub2-legacy-socat", "hub2-relay", "ct2914-wg0", "xe300-wg_difenn"],
             resources.OfType<RemoteCommand>().Select(c => c.GetResourceName()));
+        Assert.Equal(["hub2-relay-binary", "hub2-relay-dockerfile"], resources.OfType<Pulumi.Command.Remote.CopyToRemote>().Select(c => c.GetResourceName()));
         Assert.Equal(["hub2-firewall", "hub2-legacy-socat", "hub2-relay", "ct2914-wg0", "xe300-wg_difenn"], (List<string>)outputs["commands"]!);
     }
 
@@ -187,10 +188,49 @@ public class DifennStackTests
             Assert.True((await Value(c.Triggers)).IsDefaultOrEmpty);
             var create = await Value(c.Create);
             Assert.Equal(create, await Value(c.Update));
-            Assert.Matches(" # difenn script sha256:[0-9a-f]{64}$", create);
+            Assert.Matches(" # (difenn script|binary) sha256:[0-9a-f]{64}$", create);
             // Same stack, same inputs: an unchanged host is not touched.
             Assert.Equal(create, await Value(b[name].Create));
             Assert.Equal(await Value(c.Stdin), await Value(b[name].Stdin));
         }
+    }
+
+    [Fact]
+    public async Task RelayImage_TaggedByBinaryContent_BuiltOnTheHubFromARuntimeOnlyDockerfile_ComposeNamesTheTag()
+    {
+        var run = await ProgramUnderTest.RunAsync();
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(ProgramUnderTest.RelayBinary))).ToLowerInvariant();
+        var tag = $"difenn-relay:sha256-{hash[..16]}";
+        Assert.Equal(tag, run.Outputs["relayImage"]);
+        var commands = run.Resources.OfType<RemoteCommand>().ToDictionary(c => c.GetResourceName());
+        Assert.Equal($"docker build -q -t {tag} /opt/difenn-relay/image # binary sha256:{hash}", await Value(commands["hub2-relay-image"].Create));
+        var compose = await Value(commands["hub2-relay"].Stdin);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(compose, $"    image: {System.Text.RegularExpressions.Regex.Escape(tag)}\n").Count);
+        Assert.DoesNotContain("0.1.0", compose);
+        var copies = run.Resources.OfType<Pulumi.Command.Remote.CopyToRemote>().ToDictionary(c => c.GetResourceName());
+        Assert.Equal("/opt/difenn-relay/image/difenn-relay", await Value(copies["hub2-relay-binary"].RemotePath));
+        Assert.Equal("/opt/difenn-relay/image/Dockerfile", await Value(copies["hub2-relay-dockerfile"].RemotePath));
+        // Runtime only: nothing is compiled on the hub.
+        Assert.Single(RelayImage.Dockerfile.Split('\n'), l => l.StartsWith("FROM "));
+        Assert.DoesNotContain("dotnet publish", RelayImage.Dockerfile);
+        var options = run.Resources.OfType<HostComponent>().SelectMany(h => h.ResourceOptions).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal(["hub2-relay-binary", "hub2-relay-dockerfile"], ((Pulumi.Utilities.OutputUtilities.GetValueAsync(((Input<System.Collections.Immutable.ImmutableArray<Resource>>)options["hub2-relay-image"].DependsOn).Apply(a => a))).Result).Select(r => r.GetResourceName()));
+    }
+
+    [Fact]
+    public async Task RelayBinaryChanged_ChangesOnlyTheCopyTheBuildAndTheRelayCommand()
+    {
+        var a = await ProgramUnderTest.RunAsync();
+        var other = ProgramUnderTest.WriteBytes("difenn-relay", [.. File.ReadAllBytes(ProgramUnderTest.RelayBinary), 0]);
+        var b = await ProgramUnderTest.RunAsync(new Dictionary<string, string?> { ["difenn-infra:relayBinary"] = other });
+        static Dictionary<string, string> Inputs(ProgramRun r) => r.Mocks.Resources.Where(x => x.Type!.StartsWith("command:"))
+            .ToDictionary(x => x.Name!, x => System.Text.Json.JsonSerializer.Serialize(x.Inputs.ToDictionary(kv => kv.Key, kv => kv.Value is AssetOrArchive ? (object)"asset" : kv.Value)));
+        var before = Inputs(a);
+        var after = Inputs(b);
+        var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
+        Assert.Equal(["hub2-relay", "hub2-relay-image"], changed.Order());
+        var copyA = a.Resources.OfType<Pulumi.Command.Remote.CopyToRemote>().Single(c => c.GetResourceName() == "hub2-relay-binary");
+        var copyB = b.Resources.OfType<Pulumi.Command.Remote.CopyToRemote>().Single(c => c.GetResourceName() == "hub2-relay-binary");
+        Assert.NotEqual(await Value(copyA.Source), await Value(copyB.Source));
     }
 }

@@ -56,7 +56,15 @@ internal static class ProgramUnderTest
 
     private static readonly string Dir = Directory.CreateTempSubdirectory("dfn-infra-tests-").FullName;
     public static readonly string KnownHostsPath = Write("known_hosts", $"51.68.235.106 {HubHostKey}\n[{Px3Address}]:2222 {Px3HostKey}\n");
+    public static readonly string RelayBinary = WriteBytes("difenn-relay", System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096));
     public static readonly string SshConfigPath = Write("ssh_config", $"Host px3 px3-suzuka\n  HostName {Px3Address}\n  Port 2222\n  User root\n");
+
+    public static string WriteBytes(string name, byte[] content)
+    {
+        var path = Path.Combine(Dir, name + "-" + Guid.NewGuid().ToString("n")[..8]);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
 
     public static string Write(string name, string content)
     {
@@ -74,6 +82,7 @@ internal static class ProgramUnderTest
             ["difenn-infra:stackFile"] = stackFile ?? Path.Combine(RepoRoot(), "stacks", "prod.yaml"),
             ["difenn-infra:knownHosts"] = KnownHostsPath,
             ["difenn-infra:sshConfig"] = SshConfigPath,
+            ["difenn-infra:relayBinary"] = RelayBinary,
             ["difenn-infra:sshPrivateKey"] = SshKey,
             ["difenn-infra:serverPrivateKey"] = ServerKey,
             ["difenn-infra:xe300PrivateKey"] = Xe300Key,
