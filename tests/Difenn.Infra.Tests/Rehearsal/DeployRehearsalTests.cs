@@ -19,7 +19,8 @@ public sealed class DeployRehearsalTests(ITestOutputHelper output) : IAsyncLifet
     public async Task InitializeAsync()
     {
         _lab = await TopologyLab.StartAsync();
-        await _lab.PrepareRunbookStateAsync();
+        // No relay image on the hub: `pulumi up` must build it.
+        await _lab.PrepareRunbookStateAsync(withRelayImage: false);
         await _lab.ConfigureRouterAtConsoleAsync();
     }
 
@@ -29,8 +30,11 @@ public sealed class DeployRehearsalTests(ITestOutputHelper output) : IAsyncLifet
         await _lab.DisposeAsync();
     }
 
+    private string _relayBinary = TopologyLab.RelayBinary();
+
     private Task<ProgramRun> Program() => ProgramUnderTest.RunAsync(new Dictionary<string, string?>
     {
+        ["difenn-infra:relayBinary"] = _relayBinary,
         ["difenn-infra:stack"] = "lab",
         ["difenn-infra:stackFile"] = _lab.StackPath,
         ["difenn-infra:knownHosts"] = _lab.KnownHostsPath,
@@ -53,14 +57,9 @@ public sealed class DeployRehearsalTests(ITestOutputHelper output) : IAsyncLifet
         // 1. First deploy on fresh hosts (the runbook's state): everything created in dependency order, tunnel up.
         var deploy = await rehearsal.UpAsync(await Program());
         output.WriteLine("deploy: " + string.Join(", ", deploy));
-        Assert.Equal(["create hub2-firewall", "create hub2-legacy-socat", "create hub2-relay", "create ct2914-wg0", "create xe300-wg_difenn"], deploy);
-        Assert.True(await _lab.WaitForHandshakeAsync(TimeSpan.FromSeconds(30)), await _lab.DiagnosticsAsync());
-        await using (var shell = _lab.Shell())
-        {
-            var drift = await new DriftDetector(shell).CheckAsync(_lab.Stack(), _lab.Desired());
-            Assert.True(drift.ExitCode == 0, string.Join("\n", drift.Items.Where(i => i.Verdict != DriftVerdict.InSync).Select(i => $"{i.Host} {i.Item}: {i.Desired} / {i.Live}")));
-        }
-        (await _lab.RouterNs.RunAsync("ping", ["-c", "1", "-W", "5", "10.200.0.1"])).EnsureSuccess("ping over the tunnel");
+        Assert.Equal(["create hub2-relay-binary", "create hub2-relay-dockerfile", "create hub2-relay-image", "create hub2-firewall", "create hub2-legacy-socat",
+            "create hub2-relay", "create ct2914-wg0", "create xe300-wg_difenn"], deploy);
+        await AssertTunnelAndNoDriftAsync();
 
         // 2. Same program again: no input differs, nothing is sent to any host.
         var docker = DockerState();
@@ -79,17 +78,56 @@ public sealed class DeployRehearsalTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(docker, DockerState());
         Assert.Contains("\t20", (await _lab.ContainerAsync("wg show wg0 persistent-keepalive")).StdOut);
 
-        // 4. Destroy: reverse order; another service's ufw rule and containers stay.
+        // 4. A changed relay binary: copied, built under its new tag, and exactly the relay containers recreated.
+        var relayPids = RelayPids();
+        _relayBinary = Path.Combine(_lab.Root, "difenn-relay-changed");
+        File.WriteAllBytes(_relayBinary, [.. File.ReadAllBytes(TopologyLab.RelayBinary()), 0]);
+        File.SetUnixFileMode(_relayBinary, (UnixFileMode)0b111_101_101);
+        var relayChange = await rehearsal.UpAsync(await Program());
+        output.WriteLine("relay change: " + string.Join(", ", relayChange));
+        Assert.Equal(["update hub2-relay-binary", "update hub2-relay-image", "update hub2-relay"], relayChange);
+        var newPids = RelayPids();
+        Assert.Equal(relayPids.Keys, newPids.Keys);
+        Assert.All(relayPids, kv => Assert.NotEqual(kv.Value, newPids[kv.Key]));
+        Assert.Contains("charliehub_traefik", DockerState());
+        await AssertTunnelAndNoDriftAsync();
+
+        // 5. Destroy: reverse order; another service's ufw rule and containers stay.
         var destroy = await rehearsal.DestroyAsync();
         output.WriteLine("destroy: " + string.Join(", ", destroy));
-        Assert.Equal(["delete xe300-wg_difenn", "delete ct2914-wg0", "delete hub2-relay", "delete hub2-legacy-socat", "delete hub2-firewall"], destroy);
+        Assert.Equal(["delete xe300-wg_difenn", "delete ct2914-wg0", "delete hub2-relay", "delete hub2-legacy-socat", "delete hub2-firewall",
+            "delete hub2-relay-image", "delete hub2-relay-dockerfile", "delete hub2-relay-binary"], destroy);
         var after = await Ufw();
         Assert.Contains("22/tcp", after);
         Assert.DoesNotContain("51820/udp", after);
         Assert.DoesNotContain("443/udp", after);
         Assert.Contains("charliehub_traefik", DockerState());
         Assert.DoesNotContain("difenn_relay_", DockerState());
+        // The current image is removed; the one the relay change replaced stays (an update deletes nothing: it is the rollback target).
+        var current = Difenn.Infra.Components.RelayImage.Locate(_relayBinary).Tag("difenn-relay");
+        var images = File.ReadAllText(Path.Combine(_lab.HubDir, "docker-images.json"));
+        Assert.DoesNotContain(current, images);
+        Assert.Contains(Difenn.Infra.Components.RelayImage.Locate(TopologyLab.RelayBinary()).Tag("difenn-relay"), images);
         Assert.False(File.Exists(Path.Combine(_lab.CtDir, "etc", "wg0.conf")));
+    }
+
+    private Dictionary<string, int> RelayPids() => System.Text.Json.JsonDocument.Parse(DockerState()).RootElement.EnumerateArray()
+        .Where(c => c.GetProperty("Name").GetString()!.StartsWith("/difenn_relay_"))
+        .ToDictionary(c => c.GetProperty("Name").GetString()!, c => c.GetProperty("State").GetProperty("Pid").GetInt32());
+
+    /// <summary>Handshake, ping over the tunnel, and `difenn drift` in sync (with the image tag the program deployed).</summary>
+    private async Task AssertTunnelAndNoDriftAsync()
+    {
+        Assert.True(await _lab.WaitForHandshakeAsync(TimeSpan.FromSeconds(30)), await _lab.DiagnosticsAsync());
+        var stack = _lab.Stack();
+        var relay = Difenn.Infra.Components.RelayImage.Locate(_relayBinary);
+        stack = Difenn.Infra.Components.RelayImage.WithImage(stack, relay.Tag(Difenn.Infra.Components.RelayImage.Repository(stack.Hub.Relay.Image)));
+        await using (var shell = _lab.Shell())
+        {
+            var drift = await new DriftDetector(shell).CheckAsync(stack, Difenn.Topology.Desired.DesiredStateBuilder.Build(stack));
+            Assert.True(drift.ExitCode == 0, string.Join("\n", drift.Items.Where(i => i.Verdict != DriftVerdict.InSync).Select(i => $"{i.Host} {i.Item}: {i.Desired} / {i.Live}")));
+        }
+        (await _lab.RouterNs.RunAsync("ping", ["-c", "5", "-W", "5", "10.200.0.1"])).EnsureSuccess("ping over the tunnel");
     }
 
     [Fact]
@@ -103,7 +141,7 @@ public sealed class DeployRehearsalTests(ITestOutputHelper output) : IAsyncLifet
 
         var e = await Assert.ThrowsAsync<RehearsalStepFailed>(async () => await new ProviderRehearsal().UpAsync(await Program()));
         output.WriteLine(e.Message);
-        Assert.Equal("create hub2-firewall", e.Step);
+        Assert.Equal("create hub2-relay-binary", e.Step); // the first resource declared
         Assert.Contains("host key mismatch", e.Error);
         Assert.DoesNotContain("Accepted publickey", _lab.Hub.Log.ToString());
         Assert.Equal(ufw, await Ufw());

@@ -98,6 +98,7 @@ public sealed class FakeDockerTests : IDisposable
         var images = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(_root, "docker-images.json")))!;
         Assert.Equal(File.ReadAllBytes("/bin/sleep"), File.ReadAllBytes(images["app:sha256-1"]));
         Assert.NotEqual(Path.Combine(context, "app"), images["app:sha256-1"]);
+        Assert.Equal("app", Path.GetFileName(images["app:sha256-1"])); // the process keeps the binary's name
 
         var compose = Path.Combine(_root, "compose.yaml");
         File.WriteAllText(compose, "name: p\nservices:\n  s1:\n    image: app:sha256-1\n    container_name: c1\n    command: [\"300\"]\n");
