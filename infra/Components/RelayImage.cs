@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Stack = Difenn.Topology.Model.Stack;
+using Difenn.Topology.Desired;
 using Pulumi;
 
 namespace Difenn.Infra.Components;
@@ -33,7 +34,7 @@ public sealed record RelayImage(string BinaryPath, string Sha256)
         """;
 
     /// <summary>The image tag for <paramref name="repository"/> (e.g. <c>difenn-relay</c>).</summary>
-    public string Tag(string repository) => $"{repository}:sha256-{Sha256[..16]}";
+    public string Tag(string repository) => RelayImageTag.For(repository, Sha256);
 
     /// <summary>
     /// The binary named by config <c>relayBinary</c>, else this commit's relay published now with
@@ -51,12 +52,8 @@ public sealed record RelayImage(string BinaryPath, string Sha256)
     public static Stack WithImage(Stack stack, string image) =>
         stack with { Hub = stack.Hub with { Relay = stack.Hub.Relay with { Image = image } } };
 
-    /// <summary>The repository part of an image reference (<c>registry:5000/difenn-relay:0.1.0</c> → <c>registry:5000/difenn-relay</c>).</summary>
-    public static string Repository(string image)
-    {
-        var colon = image.LastIndexOf(':');
-        return colon > image.LastIndexOf('/') ? image[..colon] : image;
-    }
+    /// <summary>The repository part of an image reference (see <see cref="RelayImageTag.Repository"/>).</summary>
+    public static string Repository(string image) => RelayImageTag.Repository(image);
 
     private static string Publish()
     {
