@@ -35,12 +35,13 @@ public static class DifennStack
         if (loaded.Stack is null)
             throw new RunException($"{file} is invalid:\n" + string.Join("\n", loaded.Diagnostics));
 
+        // Connections first: a missing host key fails in a second, before the relay is published.
+        var connections = ResolveConnections(config, DesiredStateBuilder.Build(loaded.Stack));
         // The relay image: this commit's binary, tagged by its content (the one change the program makes to the model).
         var relay = RelayImage.Locate(config.Get("relayBinary"));
         var relayTag = relay.Tag(RelayImage.Repository(loaded.Stack.Hub.Relay.Image));
         var stack = RelayImage.WithImage(loaded.Stack, relayTag);
         var state = DesiredStateBuilder.Build(stack);
-        var connections = ResolveConnections(config, state);
         var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret));
         var sshKey = config.RequireSecret("sshPrivateKey");
         var commands = new CommandRegistry();

@@ -48,9 +48,8 @@ public sealed record RelayImage(string BinaryPath, string Sha256)
         return new RelayImage(Path.GetFullPath(path), Convert.ToHexString(SHA256.HashData(f)).ToLowerInvariant());
     }
 
-    /// <summary>The stack with the relay image replaced by <paramref name="image"/>: the one place the tag enters the model.</summary>
-    public static Stack WithImage(Stack stack, string image) =>
-        stack with { Hub = stack.Hub with { Relay = stack.Hub.Relay with { Image = image } } };
+    /// <summary>The stack with the relay image replaced by <paramref name="image"/> (see <see cref="RelayImageTag.WithImage"/>).</summary>
+    public static Stack WithImage(Stack stack, string image) => RelayImageTag.WithImage(stack, image);
 
     /// <summary>The repository part of an image reference (see <see cref="RelayImageTag.Repository"/>).</summary>
     public static string Repository(string image) => RelayImageTag.Repository(image);

@@ -49,9 +49,7 @@ public static class HubDrift
                     continue;
                 }
                 d.Compare($"container {want.Name}", "running", c.Running ? "running" : "stopped");
-                // `pulumi up` tags the relay image by its binary's content, which this side cannot recompute without
-                // the binary: a content tag of the desired repository is in sync (the binary's version is not checked here).
-                d.Compare($"container {want.Name} image", RelayImageTag.IsContentTagOf(c.Image, want.Image) ? c.Image : want.Image, c.Image);
+                d.Compare($"container {want.Name} image", want.Image, c.Image);
                 d.Compare($"container {want.Name} command", string.Join(' ', want.Command), string.Join(' ', c.Command));
                 d.Compare($"container {want.Name} restart", want.Restart, c.RestartPolicy);
                 d.Compare($"container {want.Name} network", want.NetworkMode, c.NetworkMode);

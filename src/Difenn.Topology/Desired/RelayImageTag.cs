@@ -1,3 +1,5 @@
+using Difenn.Topology.Model;
+
 namespace Difenn.Topology.Desired;
 
 /// <summary>
@@ -19,6 +21,10 @@ public static class RelayImageTag
 
     /// <summary>The content tag for <paramref name="repository"/> and the binary's SHA-256 (lowercase hex).</summary>
     public static string For(string repository, string sha256Hex) => $"{repository}:{Prefix}{sha256Hex[..16]}";
+
+    /// <summary>The stack with its relay image replaced by <paramref name="image"/>: the one way a tag enters the model.</summary>
+    public static Stack WithImage(Stack stack, string image) =>
+        stack with { Hub = stack.Hub with { Relay = stack.Hub.Relay with { Image = image } } };
 
     /// <summary>Whether <paramref name="live"/> is a content tag of the repository of <paramref name="desired"/>.</summary>
     public static bool IsContentTagOf(string live, string desired)
