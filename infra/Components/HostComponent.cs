@@ -141,22 +141,8 @@ public sealed class HubRelay : HostComponent
     private Command DeclareImage(string name, RelayImage relay, string tag, string composeDir)
     {
         var dir = $"{composeDir}/image";
-        var binaryOptions = new CustomResourceOptions { Parent = this };
-        var binary = new CopyToRemote($"{name}-relay-binary", new CopyToRemoteArgs
-        {
-            Connection = Connection,
-            Source = new FileAsset(relay.BinaryPath),
-            RemotePath = $"{dir}/difenn-relay",
-        }, binaryOptions);
-        Track($"{name}-relay-binary", binaryOptions);
-        var dockerfileOptions = new CustomResourceOptions { Parent = this };
-        var dockerfile = new CopyToRemote($"{name}-relay-dockerfile", new CopyToRemoteArgs
-        {
-            Connection = Connection,
-            Source = new StringAsset(RelayImage.Dockerfile),
-            RemotePath = $"{dir}/Dockerfile",
-        }, dockerfileOptions);
-        Track($"{name}-relay-dockerfile", dockerfileOptions);
+        var binary = Copy($"{name}-relay-binary", new FileAsset(relay.BinaryPath), $"{dir}/difenn-relay");
+        var dockerfile = Copy($"{name}-relay-dockerfile", new StringAsset(RelayImage.Dockerfile), $"{dir}/Dockerfile");
         var buildOptions = new CustomResourceOptions { Parent = this, DependsOn = { binary, dockerfile } };
         var build = new Command($"{name}-relay-image", new CommandArgs
         {
@@ -169,6 +155,14 @@ public sealed class HubRelay : HostComponent
         }, buildOptions);
         Track($"{name}-relay-image", buildOptions);
         return build;
+    }
+
+    private CopyToRemote Copy(string resourceName, AssetOrArchive source, string remotePath)
+    {
+        var options = new CustomResourceOptions { Parent = this };
+        var copy = new CopyToRemote(resourceName, new CopyToRemoteArgs { Connection = Connection, Source = source, RemotePath = remotePath }, options);
+        Track(resourceName, options);
+        return copy;
     }
 }
 
