@@ -55,7 +55,14 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
         var ports = host.FirewallRules.Select(r => r.Port).ToList();
         var compose = host.Files.Single(f => f.Path.EndsWith("compose.yaml", StringComparison.Ordinal)).Path;
         var output = await RunAsync(host, HubProbe.Script([.. host.Containers.Select(c => c.Name), .. legacy], ports, compose), ct);
-        return HubDrift.Compare(host, HubProbe.Parse(output, ports), legacy);
+        var live = HubProbe.Parse(output, ports);
+        // `pulumi up` deploys the relay image under a content tag (RelayImageTag) only the binary determines: when the
+        // relay containers all run one content tag of the stack's image repository, that tag is the desired image
+        // (and the compose file naming it the desired file). Which binary it holds is not checked here.
+        var images = host.Containers.Select(c => live.Containers.TryGetValue(c.Name, out var l) ? l.Image : null).Distinct().ToList();
+        if (images is [string tag] && RelayImageTag.IsContentTagOf(tag, stack.Hub.Relay.Image))
+            host = DesiredStateBuilder.Build(RelayImageTag.WithImage(stack, tag)).Host(host.Name);
+        return HubDrift.Compare(host, live, legacy);
     }
 
     private Task<string> RunAsync(HostState host, string script, CancellationToken ct) => ProbeRunner.RunAsync(shell, host, script, ct);

@@ -47,6 +47,16 @@ public sealed class SshConfigFile
         return config;
     }
 
+    /// <summary>
+    /// Where <paramref name="host"/>:<paramref name="port"/> (as a stack names it) really is: the alias's <c>HostName</c>
+    /// (else the name itself), and its <c>Port</c> when the stack leaves the default 22 (a port in the stack wins).
+    /// </summary>
+    public (string Address, int Port) Endpoint(string host, int port)
+    {
+        var alias = For(host);
+        return (alias.HostName ?? host, port == 22 && alias.Port is int p ? p : port);
+    }
+
     /// <summary>The settings for <paramref name="alias"/>.</summary>
     public SshHostConfig For(string alias)
     {

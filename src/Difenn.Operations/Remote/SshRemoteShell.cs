@@ -60,8 +60,7 @@ public sealed class SshRemoteShell(SshOptions options, HostKeyPolicy hostKeys) :
             if (_clients.TryGetValue(key, out var existing) && existing.IsConnected) return existing;
             // ~/.ssh/config aliases (the runbook's `ssh px3`): the real address, the port, extra identity files.
             var alias = _sshConfig.Value.For(c.Host);
-            var address = alias.HostName ?? c.Host;
-            var port = c.Port == 22 && alias.Port is int p ? p : c.Port;
+            var (address, port) = _sshConfig.Value.Endpoint(c.Host, c.Port);
             var info = new ConnectionInfo(address, port, c.User, new PrivateKeyAuthenticationMethod(c.User, LoadKeys(hostName, alias.IdentityFiles)))
             {
                 Timeout = options.ConnectTimeout,

@@ -87,6 +87,44 @@ public sealed class FakeDockerTests : IDisposable
     }
 
     [Fact]
+    public async Task Build_RuntimeOnlyDockerfile_TagsTheCopiedFileAndComposeRunsIt()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_root, "ctx")).FullName;
+        File.Copy("/bin/sleep", Path.Combine(context, "app"));
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM scratch\nCOPY --chmod=0755 app /usr/local/bin/app\nENTRYPOINT [\"/usr/local/bin/app\"]\n");
+        var built = (await Docker("build", "-t", "app:sha256-1", context)).EnsureSuccess("build");
+        Assert.Contains("naming to docker.io/library/app:sha256-1 done", built.StdOut);
+        // The image is a copy: changing the context afterwards does not change the image.
+        var images = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(_root, "docker-images.json")))!;
+        Assert.Equal(File.ReadAllBytes("/bin/sleep"), File.ReadAllBytes(images["app:sha256-1"]));
+        Assert.NotEqual(Path.Combine(context, "app"), images["app:sha256-1"]);
+        Assert.Equal("app", Path.GetFileName(images["app:sha256-1"])); // the process keeps the binary's name
+
+        var compose = Path.Combine(_root, "compose.yaml");
+        File.WriteAllText(compose, "name: p\nservices:\n  s1:\n    image: app:sha256-1\n    container_name: c1\n    command: [\"300\"]\n");
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d")).EnsureSuccess("compose up");
+        var c = JsonDocument.Parse((await Docker("inspect", "c1")).EnsureSuccess("inspect").StdOut).RootElement[0];
+        Assert.StartsWith(images["app:sha256-1"] + "\0300", File.ReadAllText($"/proc/{c.GetProperty("State").GetProperty("Pid").GetInt32()}/cmdline"));
+        Assert.True(c.GetProperty("State").GetProperty("Running").GetBoolean());
+
+        (await Docker("image", "rm", "-f", "app:sha256-1")).EnsureSuccess("image rm");
+        Assert.DoesNotContain("app:sha256-1", File.ReadAllText(Path.Combine(_root, "docker-images.json")));
+        Assert.Equal(1, (await Docker("image", "rm", "app:sha256-1")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Build_MissingDockerfileOrNoSingleFileCopy_FailsLikeABuildError()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_root, "ctx")).FullName;
+        var missing = await Docker("build", "-t", "x:1", context);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("failed to read dockerfile", missing.StdErr);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM scratch\nCOPY nothing-here /x\n");
+        Assert.Equal(1, (await Docker("build", "-t", "x:1", context)).ExitCode);
+        Assert.False(File.Exists(Path.Combine(_root, "docker-images.json")) && File.ReadAllText(Path.Combine(_root, "docker-images.json")).Contains("x:1"));
+    }
+
+    [Fact]
     public async Task RmForce_RemovesNamedOnlyAndFailsForMissing()
     {
         File.WriteAllText(Path.Combine(_root, "docker-state.json"), """

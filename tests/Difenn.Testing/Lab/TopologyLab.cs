@@ -143,25 +143,39 @@ public sealed class TopologyLab : IAsyncDisposable
     /// <summary>Deploys the stack as `pulumi up` would, with the desired state's own scripts, then waits for the tunnel.</summary>
     public async Task DeployAsync()
     {
-        // The runbook's hub: ufw active with another service's rule, the socat containers running.
+        await PrepareRunbookStateAsync();
+        var state = Desired();
+        await using var shell = Shell();
+        foreach (var host in state.Hosts.Where(h => h.Role != "openwrt-peer"))
+            foreach (var c in host.Commands)
+                (await shell.RunAsync(host.Name, host.Connection, c.Create.Reveal(SecretValues))).EnsureSuccess(host.Name, c.Name);
+        await ConfigureRouterAtConsoleAsync();
+        await WaitForHandshakeAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>The current secret values by name (for revealing scripts).</summary>
+    public DictionarySecretSource SecretValues => new(new Dictionary<string, string> { ["serverPrivateKey"] = ServerKey.RevealBase64(), ["xe300PrivateKey"] = RouterKey.RevealBase64() });
+
+    /// <summary>
+    /// The runbook's hub before any deploy: ufw active with another service's rule, the socat containers and another
+    /// service's container in the shared project; the relay image known to the fake engine (unless <paramref name="withRelayImage"/> is false).
+    /// </summary>
+    public async Task PrepareRunbookStateAsync(bool withRelayImage = true)
+    {
         (await Hub.ConsoleAsync("set -e\nufw allow 22/tcp comment 'SSH (not ours)' >/dev/null\nufw --force enable >/dev/null\n", environment: Env(HubDir)))
             .EnsureSuccess("hub ufw enable");
         File.WriteAllText(Path.Combine(HubDir, "docker-state.json"), LegacyContainers());
         // The fake engine runs the relay image as the real binary, in hub2's network namespace (host networking).
-        File.WriteAllText(Path.Combine(HubDir, "docker-images.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["difenn-relay:0.1.0"] = RelayBinary() }));
+        if (withRelayImage)
+            File.WriteAllText(Path.Combine(HubDir, "docker-images.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["difenn-relay:0.1.0"] = RelayBinary() }));
+    }
 
-        var state = Desired();
-        var secrets = new DictionarySecretSource(new Dictionary<string, string> { ["serverPrivateKey"] = ServerKey.RevealBase64(), ["xe300PrivateKey"] = RouterKey.RevealBase64() });
-        await using var shell = Shell();
-        foreach (var host in state.Hosts.Where(h => h.Role != "openwrt-peer"))
-            foreach (var c in host.Commands)
-                (await shell.RunAsync(host.Name, host.Connection, c.Create.Reveal(secrets))).EnsureSuccess(host.Name, c.Name);
-
-        // The router is configured at its console (as the runbook did by hand): the tunnel does not exist yet.
+    /// <summary>The router configured at its console (as the runbook did by hand): the tunnel does not exist yet.</summary>
+    public async Task ConfigureRouterAtConsoleAsync()
+    {
         (await Router.ConsoleAsync("wireguard-go wg_difenn", environment: Env(RouterDir))).EnsureSuccess("wireguard-go wg_difenn");
-        var router = state.Hosts.Single(h => h.Role == "openwrt-peer");
-        (await Router.ConsoleAsync(router.Commands.Single().Create.Reveal(secrets), environment: Env(RouterDir))).EnsureSuccess("router apply");
-        await WaitForHandshakeAsync(TimeSpan.FromSeconds(20));
+        var router = Desired().Hosts.Single(h => h.Role == "openwrt-peer");
+        (await Router.ConsoleAsync(router.Commands.Single().Create.Reveal(SecretValues), environment: Env(RouterDir))).EnsureSuccess("router apply");
     }
 
     /// <summary>What a failing test should show: the relay containers' logs and both ends' wg state (no keys).</summary>

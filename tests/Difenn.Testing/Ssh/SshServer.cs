@@ -81,6 +81,9 @@ public sealed class SshServer : IAsyncDisposable
             PidFile none
             PrintMotd no
             SetEnv {env}
+            # As a stock Debian/Ubuntu/Proxmox sshd_config: only the locale may be passed by clients.
+            AcceptEnv LANG LC_*
+            Subsystem sftp /usr/lib/openssh/sftp-server
 
             """);
         Directory.CreateDirectory("/run/sshd"); // sshd's privilege-separation directory (Debian's unit creates it too)
