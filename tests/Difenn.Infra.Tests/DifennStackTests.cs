@@ -94,10 +94,10 @@ public class DifennStackTests
         Assert.Empty(options["hub2-firewall"].AdditionalSecretOutputs);
 
         // What SecretValues returns for a script with a secret is a secret output; one without is plain.
-        var secrets = new SecretValues(new Dictionary<string, Output<string>> { ["k"] = Output.CreateSecret("v") });
+        var secrets = new SecretValues(new Dictionary<string, Output<string>> { ["k"] = Output.CreateSecret(ProgramUnderTest.ServerKey) });
         var secretScript = Difenn.Topology.Secrets.SecretText.FromTemplate("a " + Difenn.Topology.Secrets.SecretText.Marker("k") + " b");
         Assert.True(await Output.IsSecretAsync(secrets.Reveal(secretScript)));
-        Assert.Equal("a v b", await Value(secrets.Reveal(secretScript)));
+        Assert.Equal($"a {ProgramUnderTest.ServerKey} b", await Value(secrets.Reveal(secretScript)));
         Assert.False(await Output.IsSecretAsync(secrets.Reveal(Difenn.Topology.Secrets.SecretText.Plain("plain"))));
 
         // No key reaches any input other than the stdin of a command declared secret (and the connection's
