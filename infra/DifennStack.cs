@@ -1,6 +1,7 @@
 using Difenn.Infra.Components;
 using Difenn.Topology.Desired;
 using Difenn.Topology.Loading;
+using Difenn.Topology.Secrets;
 using Pulumi;
 
 namespace Difenn.Infra;
@@ -27,7 +28,7 @@ public static class DifennStack
             throw new InvalidOperationException($"{file} is invalid:\n" + string.Join("\n", loaded.Diagnostics));
 
         var state = DesiredStateBuilder.Build(loaded.Stack);
-        var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret));
+        var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret), s => KeyPairCheck.Mismatches(loaded.Stack, s));
         var sshKey = config.RequireSecret("sshPrivateKey");
         var commands = new CommandRegistry();
 
