@@ -32,12 +32,13 @@ public static class OpenWrtRenderer
                 AllowedIPs: peer.AllowedIPs,
                 RouteAllowedIps: true,
                 Description: "Difenn server")]);
+        var watchdog = OpenWrtWatchdog.Program(ow.Interface, stack.Server.PublicKey.ToBase64(), peer.Endpoint, peer.Keepalive);
         // One rendering for the whole script: the batch and the result it must give share the same key markers.
         var create = SecretRendering.Render((priv, psk) =>
         {
             var m = model(priv, psk);
             return ApplyScript(ow.Interface, ow.RollbackSeconds, UciBatchRenderer.SectionNames(m),
-                UciBatchRenderer.Render(m, PrivatePackage, deleteFirst: false), UciBatchRenderer.RenderShow(m, PrivatePackage));
+                UciBatchRenderer.Render(m, PrivatePackage, deleteFirst: false), UciBatchRenderer.RenderShow(m, PrivatePackage), watchdog);
         });
         var sections = UciBatchRenderer.SectionNames(model(_ => WireGuardPrivateKey.Generate(), _ => WireGuardPresharedKey.Generate()));
         var delete = SecretText.Plain(DeleteScript(ow.Interface, sections));
@@ -102,7 +103,13 @@ public static class OpenWrtRenderer
     /// <paramref name="expectedShow"/> before anything is installed (uci batch exits 0 even when a line fails); the
     /// backup to roll back to is the last config that had a handshake.
     /// </summary>
-    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow) =>
+    /// <param name="iface">The uci interface.</param>
+    /// <param name="rollbackSeconds">The rollback timer.</param>
+    /// <param name="sections">The sections the batch owns.</param>
+    /// <param name="batch">The uci batch on <see cref="PrivatePackage"/>, without deletes.</param>
+    /// <param name="expectedShow">What <c>uci show</c> must print for those sections afterwards.</param>
+    /// <param name="watchdog">The failover watchdog program to install (default none).</param>
+    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null) =>
         Prelude(iface, sections) + $$"""
         before=$(ours)
         for s in $SECTIONS; do u -q delete "$PKG.$s" || true; done
@@ -122,6 +129,7 @@ public static class OpenWrtRenderer
           exit 1
         fi
         forget_our_staged
+        {{(watchdog is null ? "" : OpenWrtWatchdog.InstallFragment(watchdog))}}
         if [ "$after" = "$before" ]; then
           echo "unchanged"
           exit 0
@@ -163,7 +171,7 @@ public static class OpenWrtRenderer
     /// The delete script (busybox ash): removes our sections from the committed config (others' staged changes
     /// untouched), cancels a pending rollback (it would bring them back) and reloads; "absent" when there was nothing.
     /// </summary>
-    public static string DeleteScript(string iface, IReadOnlyList<string> sections) => Prelude(iface, sections) + """
+    public static string DeleteScript(string iface, IReadOnlyList<string> sections) => Prelude(iface, sections) + OpenWrtWatchdog.RemoveFragment + """
         cancel_rollback
         forget_our_staged
         if [ -z "$(ours)" ]; then

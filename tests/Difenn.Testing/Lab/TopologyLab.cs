@@ -53,13 +53,16 @@ public sealed class TopologyLab : IAsyncDisposable
     /// <summary>Secrets as the CLI reads them (<c>--secrets-dir</c>): the current keys in 0600 files.</summary>
     public ISecretSource Secrets => new DirectorySecretSource(SecretsDir);
 
-    public static async Task<TopologyLab> StartAsync(int rollbackSeconds = 30)
+    /// <param name="rollbackSeconds">The router's rollback timer.</param>
+    /// <param name="endpointHost">The router's endpoint host: hub2's address (default), or a name the router's
+    /// /etc/hosts maps to it (<see cref="SetRouterHostsEntry"/>), resolved as OpenWrt does (getaddrinfo).</param>
+    public static async Task<TopologyLab> StartAsync(int rollbackSeconds = 30, string endpointHost = LabStack.HubFront)
     {
         LabRequirements.RequireRoot();
         var lab = new TopologyLab(Directory.CreateTempSubdirectory("dfn-lab-").FullName);
         try
         {
-            await lab.BuildAsync(rollbackSeconds);
+            await lab.BuildAsync(rollbackSeconds, endpointHost);
             return lab;
         }
         catch
@@ -85,7 +88,7 @@ public sealed class TopologyLab : IAsyncDisposable
         }
     }
 
-    private async Task BuildAsync(int rollbackSeconds)
+    private async Task BuildAsync(int rollbackSeconds, string endpointHost)
     {
         foreach (var d in new[] { "hub/upper/default", "hub/work", "hub/opt", "hub/bin", "px3/bin", "ct/etc", "ct/run", "ct/root/.ssh", "ct/bin",
                      "router/upper/config", "router/upper/init.d", "router/work", "router/run", "router/bin", "router/uci-staging", "secrets", "operator" })
@@ -139,7 +142,8 @@ public sealed class TopologyLab : IAsyncDisposable
         File.WriteAllText(Path.Combine(CtDir, "root/.ssh/known_hosts"), $"10.200.0.2 {Router.HostKeyLine}\n");
 
         File.WriteAllText(KnownHostsPath, $"[127.0.0.1]:{Px3.LoopbackPort} {Px3.HostKeyLine}\n");
-        File.WriteAllText(StackPath, LabStack.Yaml(Hub.LoopbackPort, Hub.HostKeyLine, Px3.LoopbackPort, ServerKey.PublicKey, RouterKey.PublicKey, rollbackSeconds));
+        File.WriteAllText(StackPath, LabStack.Yaml(Hub.LoopbackPort, Hub.HostKeyLine, Px3.LoopbackPort, ServerKey.PublicKey, RouterKey.PublicKey, rollbackSeconds, endpointHost));
+        if (endpointHost != LabStack.HubFront) SetRouterHostsEntry(endpointHost, LabStack.HubFront);
         WriteSecrets();
     }
 
@@ -166,6 +170,13 @@ public sealed class TopologyLab : IAsyncDisposable
         (await Router.ConsoleAsync(router.Commands.Single().Create.Reveal(secrets), environment: Env(RouterDir))).EnsureSuccess("router apply");
         await WaitForHandshakeAsync(TimeSpan.FromSeconds(20));
     }
+
+    /// <summary>The router's /etc/hosts: <paramref name="name"/> resolves to <paramref name="address"/> (a changed DNS answer).</summary>
+    public void SetRouterHostsEntry(string name, string address) =>
+        File.WriteAllText(Path.Combine(RouterDir, "upper", "hosts"), $"127.0.0.1 localhost\n{address} {name}\n");
+
+    /// <summary>Runs a script at the router's console: its namespaces, its PATH (busybox sh, OpenWrt's uci).</summary>
+    public Task<ProcessResult> RouterConsoleAsync(string script, TimeSpan? timeout = null) => Router.ConsoleAsync(script, timeout, Env(RouterDir));
 
     /// <summary>What a failing test should show: the relay containers' logs and both ends' wg state (no keys).</summary>
     public async Task<string> DiagnosticsAsync()
