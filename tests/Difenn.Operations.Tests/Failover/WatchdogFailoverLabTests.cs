@@ -43,7 +43,7 @@ public sealed class WatchdogFailoverLabTests(ITestOutputHelper output) : IAsyncL
             if (ping.ExitCode == 0 && endpointOk(await EndpointAsync())) return clock.Elapsed.TotalSeconds;
             await Task.Delay(300);
         }
-        var status = await _lab.RouterConsoleAsync($"cat {OpenWrtWatchdog.StatusPath}; wg show wg_difenn\n");
+        var status = await _lab.RouterConsoleAsync($"cat {OpenWrtWatchdog.StatusPath}; ps -eo pid,args | grep -e [w]atchdog; wg show wg_difenn\n");
         throw new Xunit.Sdk.XunitException($"no ping answered within {timeout.TotalSeconds}s; endpoint {await EndpointAsync()}\n{status.StdOut}\n{await _lab.DiagnosticsAsync()}");
     }
 
@@ -63,8 +63,9 @@ public sealed class WatchdogFailoverLabTests(ITestOutputHelper output) : IAsyncL
         // What procd would run (START via /etc/init.d/difenn-watchdog): the same program, in the background.
         await RouterAsync($"setsid sh {OpenWrtWatchdog.ProgramPath} </dev/null >/dev/null 2>&1 &\nsleep 1\n");
 
-        const string Block = "iptables -I OUTPUT -p udp --dport {0} -j DROP\n";
-        const string Unblock = "iptables -D OUTPUT -p udp --dport {0} -j DROP\n";
+        // A carrier blocking a port blocks both directions.
+        const string Block = "iptables -I OUTPUT -p udp --dport {0} -j DROP\niptables -I INPUT -p udp --sport {0} -j DROP\n";
+        const string Unblock = "iptables -D OUTPUT -p udp --dport {0} -j DROP\niptables -D INPUT -p udp --sport {0} -j DROP\n";
         var toFallback = new List<double>();
         var toPrimary = new List<double>();
         const int runs = 3;
@@ -86,6 +87,8 @@ public sealed class WatchdogFailoverLabTests(ITestOutputHelper output) : IAsyncL
         // The hub moves: its name now resolves to another address and the old one is gone.
         const string Moved = "10.9.1.3";
         var hubLink = (await _lab.HubNs.ExecAsync("sh", "-c", $"ip -o addr show | awk '$4 == \"{LabStack.HubFront}/24\" {{print $2}}'")).Trim();
+        // Keep the new address when the old (primary) one goes: Linux drops secondaries with their primary otherwise.
+        await _lab.HubNs.ExecAsync("sysctl", "-q", "-w", $"net.ipv4.conf.{hubLink}.promote_secondaries=1");
         await _lab.HubNs.ExecAsync("ip", "addr", "add", Moved + "/24", "dev", hubLink);
         _lab.SetRouterHostsEntry(Name, Moved);
         await _lab.HubNs.ExecAsync("ip", "addr", "del", LabStack.HubFront + "/24", "dev", hubLink);
