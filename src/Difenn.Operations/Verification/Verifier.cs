@@ -149,6 +149,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         var script = "export LC_ALL=C\n"
             + ScriptSections.Begin("ping") + $"ping -c 3 -W 2 {target} 2>&1 | tail -n 2\n"
             + ScriptSections.Begin("route") + $"ep=$(wg show {Sh.Quote(wg.Name)} endpoints 2>/dev/null | awk '{{print $2}}' | head -n 1); ip route get \"${{ep%:*}}\" 2>/dev/null | head -n 1\n"
+            + ScriptSections.Begin("watchdog") + $"cat {OpenWrtWatchdog.StatusPath} 2>/dev/null; echo now=$(date +%s)\n"
             + WireGuardProbe.Script(wg.Name);
         IReadOnlyDictionary<string, string> s;
         try
@@ -192,9 +193,18 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         var uplink = dev is null ? "unknown" : dev.StartsWith("wwan", StringComparison.Ordinal) || dev.StartsWith("rmnet", StringComparison.Ordinal) || dev.StartsWith("usb", StringComparison.Ordinal) ? "lte" : "ethernet";
         var portName = port == peer.Endpoint.Port ? "primary" : port == peer.Endpoint.FallbackPort ? "fallback (the carrier may block the primary)" : "unexpected";
         checks.Add(new VerifyCheck($"{router.Name} uplink and port", port is null ? CheckStatus.Fail : port == peer.Endpoint.Port || port == peer.Endpoint.FallbackPort ? CheckStatus.Pass : CheckStatus.Warn,
-            port is null ? "no endpoint" : $"{uplink} ({dev}), port {port} ({portName})",
+            port is null ? "no endpoint" : $"{uplink} ({dev}), port {port} ({portName})" + WatchdogWhy(s.GetValueOrDefault("watchdog", ""), port.Value),
             port is null ? "the router has no endpoint for the server" : null, port is null ? $"set endpoint_host {peer.Endpoint.Host}, endpoint_port {peer.Endpoint.Port} (pulumi up)" : null));
         return checks;
+    }
+
+    /// <summary>"; failover watchdog, 42s ago: &lt;reason&gt;" when the watchdog's last decision put the router on <paramref name="port"/>.</summary>
+    internal static string WatchdogWhy(string status, int port)
+    {
+        var kv = status.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1].Trim());
+        if (!kv.TryGetValue("port", out var p) || p != port.ToString(CultureInfo.InvariantCulture) || !kv.TryGetValue("reason", out var reason)) return "";
+        var ago = kv.TryGetValue("since", out var since) && kv.TryGetValue("now", out var now) && long.TryParse(since, out var a) && long.TryParse(now, out var b) ? $", {b - a}s ago" : "";
+        return $"; failover watchdog{ago}: {reason}";
     }
 
     [GeneratedRegex(@"(\d+(?:\.\d+)?)% packet loss")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Difenn.Operations.Verification;
 using Difenn.Testing.Lab;
 using Difenn.Topology.Desired;
 using Xunit.Abstractions;
@@ -83,6 +84,14 @@ public sealed class WatchdogFailoverLabTests(ITestOutputHelper output) : IAsyncL
         var status = await RouterAsync($"cat {OpenWrtWatchdog.StatusPath}\n");
         Assert.Contains("port=51820", status);
         Assert.Contains("trying primary 51820", status);
+        await using (var shell = _lab.Shell())
+        {
+            var report = await new Verifier(shell).VerifyAsync(_lab.Stack(), _lab.Desired());
+            var port = Assert.Single(report.Checks, c => c.Name == "xe300 uplink and port");
+            output.WriteLine($"verify: {port.Detail}");
+            Assert.Contains("port 51820 (primary); failover watchdog", port.Detail);
+            Assert.Contains("trying primary 51820", port.Detail);
+        }
 
         // The hub moves: its name now resolves to another address and the old one is gone.
         const string Moved = "10.9.1.3";
