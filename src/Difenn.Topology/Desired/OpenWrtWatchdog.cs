@@ -176,6 +176,20 @@ public static class OpenWrtWatchdog
 
         """;
 
+    /// <summary>The watchdog program an apply script installs (it holds no secret), or null when it installs none.</summary>
+    public static string? ProgramIn(string applyScriptTemplate)
+    {
+        const string open = "<<'DIFENN_WATCHDOG'\n", close = "DIFENN_WATCHDOG\n";
+        var start = applyScriptTemplate.IndexOf(open, StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += open.Length;
+        var end = applyScriptTemplate.IndexOf("\n" + close, start, StringComparison.Ordinal);
+        return end < 0 ? null : applyScriptTemplate[start..(end + 1)];
+    }
+
+    /// <summary>MD5 of a file's content as <c>md5sum</c> prints it (busybox has md5sum; drift compares with it).</summary>
+    public static string Md5(string content) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(content)));
+
     private static string WriteIfDifferent(string path, string mode, string content, string delimiter) => $$"""
         cat > "$work/wd.new" <<'{{delimiter}}'
         {{content}}{{delimiter}}
