@@ -45,7 +45,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         foreach (var router in state.Hosts.Where(h => h.Role == "openwrt-peer"))
         {
             progress?.Report($"{router.Name}: ping over the tunnel, uplink, port");
-            checks.AddRange(await RouterAsync(stack, router, ct));
+            checks.AddRange(await RouterAsync(stack, router, serverChecks.FirstOrDefault(c => c.Name == $"{server.Name} handshake with {router.Name}"), ct));
         }
         return new VerifyReport(stack.Name, checks);
     }
@@ -141,7 +141,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         return checks;
     }
 
-    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState router, CancellationToken ct)
+    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState router, VerifyCheck? handshake, CancellationToken ct)
     {
         var wg = router.WireGuard!;
         var peer = stack.Peers.Single(p => p.Name == router.Name);
@@ -160,6 +160,16 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
+            // Never point at a check that passed: a recent handshake with no answer now means the path broke since.
+            if (handshake?.Status == CheckStatus.Pass)
+            {
+                var fallback = peer.Endpoint.FallbackPort is { } f
+                    ? $"its failover watchdog moves it to port {f} after {peer.Keepalive + OpenWrtWatchdog.DeadMarginSeconds}s without a received byte: verify again in a minute"
+                    : "no fallback port is set (endpoint.fallbackPort)";
+                return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
+                    $"the last handshake is recent ({handshake.Detail}) but the router does not answer now: the path router → {stack.Hub.Name} broke since; a carrier blocking UDP {peer.Endpoint.Port} is the usual cause",
+                    $"{fallback}; by hand on the router: wg set {wg.Name} peer {stack.Server.PublicKey.ToBase64()} endpoint {peer.Endpoint.Host}:{peer.Endpoint.FallbackPort ?? peer.Endpoint.Port}")];
+            }
             return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
                 "the tunnel is down (see the handshake check) or sshd on the router is off", $"fix the handshake first; the router is reachable only through the tunnel, from {stack.Proxmox.ContainerName}")];
         }
