@@ -2,6 +2,7 @@ using Difenn.Infra.Components;
 using Difenn.Topology.Desired;
 using Difenn.Topology.Loading;
 using Difenn.Operations.Remote;
+using Difenn.Topology.Secrets;
 using Pulumi;
 using Config = Pulumi.Config;
 using GetZone = Pulumi.Cloudflare.GetZone;
@@ -42,7 +43,7 @@ public static class DifennStack
         var relayTag = relay.Tag(RelayImage.Repository(loaded.Stack.Hub.Relay.Image));
         var stack = RelayImage.WithImage(loaded.Stack, relayTag);
         var state = DesiredStateBuilder.Build(stack);
-        var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret));
+        var secrets = new SecretValues(state.SecretNames.ToDictionary(n => n, config.RequireSecret), s => KeyPairCheck.Mismatches(loaded.Stack, s));
         var sshKey = config.RequireSecret("sshPrivateKey");
         var commands = new CommandRegistry();
 

@@ -41,6 +41,8 @@ public static class PlanCommand
             {
                 var missing = state.SecretNames.Where(n => !secrets.TryGet(n, out _)).ToList();
                 if (missing.Count > 0) throw new CommandFailedException($"--reveal: missing secret(s) {string.Join(", ", missing)} in {secrets.Description}");
+                var mismatched = KeyPairCheck.Mismatches(model, secrets);
+                if (mismatched.Count > 0) throw new CommandFailedException("--reveal: " + string.Join("\n--reveal: ", mismatched));
             }
             if (r.GetValue(outDir) is { } dir) PlanWriter.WriteTree(state, dir.FullName, secrets);
             if (r.GetValue(json)) JsonOutput.Write(console.Out, state);

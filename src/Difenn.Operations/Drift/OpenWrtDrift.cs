@@ -39,7 +39,22 @@ public static class OpenWrtDrift
             d.Compare($"{wg.Name} public key (of the live private key)", wg.PublicKey, dump.Interface.PublicKey?.ToBase64() ?? "(no private key)");
             PeerDrift.Compare(d, wg.Name, [server], PeerDrift.FromDump(dump, live.Interface.PeersWithPresharedKey), includePresharedKey: true);
         }
+        CompareWatchdog(d, host, live.Watchdog);
         return d.Items;
+    }
+
+    /// <summary>
+    /// The failover watchdog: program and init script as the apply script installs them (missing or stale), and,
+    /// where procd runs services (a real OpenWrt), that it runs. Without procd (the lab) nothing starts it by itself.
+    /// </summary>
+    private static void CompareWatchdog(DriftItems d, HostState host, LiveWatchdog? live)
+    {
+        var program = OpenWrtWatchdog.ProgramIn(host.Commands.Single().Create.Template);
+        if (program is null || live is null) return;
+        static string State(string desiredMd5, string liveMd5) => liveMd5.Length == 0 ? "(missing)" : liveMd5 == desiredMd5 ? "installed" : $"stale (md5 {liveMd5})";
+        d.Compare($"watchdog {OpenWrtWatchdog.ProgramPath}", "installed", State(OpenWrtWatchdog.Md5(program), live.ProgramMd5));
+        d.Compare($"watchdog {OpenWrtWatchdog.InitScriptPath}", "installed", State(OpenWrtWatchdog.Md5(OpenWrtWatchdog.InitScript), live.InitScriptMd5));
+        if (live.Procd) d.Compare("watchdog running", "running", live.Running ? "running" : "stopped");
     }
 
     private static (string Host, string Port) SplitEndpoint(string endpoint)

@@ -68,6 +68,10 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         var missing = before.SecretNames.Concat(after.SecretNames).Distinct().Where(n => n != plan.SecretName && !secrets.TryGet(n, out _)).ToList();
         if (missing.Count > 0)
             return Fail(plan, $"secret(s) {string.Join(", ", missing)} missing in {secrets.Description}: nothing was changed", [], warnings);
+        // The keys staying as they are must match the stack: a mismatched pair would leave a host on a key no peer expects.
+        var mismatched = KeyPairCheck.Mismatches(plan.Before, secrets, skip: [plan.SecretName]);
+        if (mismatched.Count > 0)
+            return Fail(plan, string.Join("; ", mismatched) + ": nothing was changed", [], warnings);
         long t0;
         var preflightAt = DateTime.UtcNow;
         try

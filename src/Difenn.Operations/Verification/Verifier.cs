@@ -45,7 +45,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         foreach (var router in state.Hosts.Where(h => h.Role == "openwrt-peer"))
         {
             progress?.Report($"{router.Name}: ping over the tunnel, uplink, port");
-            checks.AddRange(await RouterAsync(stack, router, ct));
+            checks.AddRange(await RouterAsync(stack, router, serverChecks.FirstOrDefault(c => c.Name == $"{server.Name} handshake with {router.Name}"), ct));
         }
         return new VerifyReport(stack.Name, checks);
     }
@@ -141,7 +141,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         return checks;
     }
 
-    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState router, CancellationToken ct)
+    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState router, VerifyCheck? handshake, CancellationToken ct)
     {
         var wg = router.WireGuard!;
         var peer = stack.Peers.Single(p => p.Name == router.Name);
@@ -149,6 +149,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         var script = "export LC_ALL=C\n"
             + ScriptSections.Begin("ping") + $"ping -c 3 -W 2 {target} 2>&1 | tail -n 2\n"
             + ScriptSections.Begin("route") + $"ep=$(wg show {Sh.Quote(wg.Name)} endpoints 2>/dev/null | awk '{{print $2}}' | head -n 1); ip route get \"${{ep%:*}}\" 2>/dev/null | head -n 1\n"
+            + ScriptSections.Begin("watchdog") + $"cat {OpenWrtWatchdog.StatusPath} 2>/dev/null; echo now=$(date +%s)\n"
             + WireGuardProbe.Script(wg.Name);
         IReadOnlyDictionary<string, string> s;
         try
@@ -159,6 +160,16 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
+            // Never point at a check that passed: a recent handshake with no answer now means the path broke since.
+            if (handshake?.Status == CheckStatus.Pass)
+            {
+                var fallback = peer.Endpoint.FallbackPort is { } f
+                    ? $"its failover watchdog moves it to port {f} after {peer.Keepalive + OpenWrtWatchdog.DeadMarginSeconds}s without a received byte: verify again in a minute"
+                    : "no fallback port is set (endpoint.fallbackPort)";
+                return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
+                    $"the last handshake is recent ({handshake.Detail}) but the router does not answer now: the path router → {stack.Hub.Name} broke since; a carrier blocking UDP {peer.Endpoint.Port} is the usual cause",
+                    $"{fallback}; by hand on the router: wg set {wg.Name} peer {stack.Server.PublicKey.ToBase64()} endpoint {peer.Endpoint.Host}:{peer.Endpoint.FallbackPort ?? peer.Endpoint.Port}")];
+            }
             return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
                 "the tunnel is down (see the handshake check) or sshd on the router is off", $"fix the handshake first; the router is reachable only through the tunnel, from {stack.Proxmox.ContainerName}")];
         }
@@ -192,9 +203,18 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         var uplink = dev is null ? "unknown" : dev.StartsWith("wwan", StringComparison.Ordinal) || dev.StartsWith("rmnet", StringComparison.Ordinal) || dev.StartsWith("usb", StringComparison.Ordinal) ? "lte" : "ethernet";
         var portName = port == peer.Endpoint.Port ? "primary" : port == peer.Endpoint.FallbackPort ? "fallback (the carrier may block the primary)" : "unexpected";
         checks.Add(new VerifyCheck($"{router.Name} uplink and port", port is null ? CheckStatus.Fail : port == peer.Endpoint.Port || port == peer.Endpoint.FallbackPort ? CheckStatus.Pass : CheckStatus.Warn,
-            port is null ? "no endpoint" : $"{uplink} ({dev}), port {port} ({portName})",
+            port is null ? "no endpoint" : $"{uplink} ({dev}), port {port} ({portName})" + WatchdogWhy(s.GetValueOrDefault("watchdog", ""), port.Value),
             port is null ? "the router has no endpoint for the server" : null, port is null ? $"set endpoint_host {peer.Endpoint.Host}, endpoint_port {peer.Endpoint.Port} (pulumi up)" : null));
         return checks;
+    }
+
+    /// <summary>"; failover watchdog, 42s ago: &lt;reason&gt;" when the watchdog's last decision put the router on <paramref name="port"/>.</summary>
+    internal static string WatchdogWhy(string status, int port)
+    {
+        var kv = status.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1].Trim());
+        if (!kv.TryGetValue("port", out var p) || p != port.ToString(CultureInfo.InvariantCulture) || !kv.TryGetValue("reason", out var reason)) return "";
+        var ago = kv.TryGetValue("since", out var since) && kv.TryGetValue("now", out var now) && long.TryParse(since, out var a) && long.TryParse(now, out var b) ? $", {b - a}s ago" : "";
+        return $"; failover watchdog{ago}: {reason}";
     }
 
     [GeneratedRegex(@"(\d+(?:\.\d+)?)% packet loss")]

@@ -1,5 +1,6 @@
 using Difenn.Topology.Model;
 using Difenn.Topology.Secrets;
+using Difenn.WireGuard.Keys;
 using Difenn.WireGuard.OpenWrt;
 
 namespace Difenn.Topology.Desired;
@@ -10,12 +11,13 @@ namespace Difenn.Topology.Desired;
 /// handshake is recent after <c>rollbackSeconds</c>, it restores the previous <c>/etc/config/network</c> and
 /// reloads, so a bad change can never strand the router.
 /// </summary>
-internal static class OpenWrtRenderer
+public static class OpenWrtRenderer
 {
+    /// <summary>The router's desired state: its uci command (apply and delete scripts) and live interface.</summary>
     public static HostState Render(Stack stack, PeerSpec peer)
     {
         var ow = peer.OpenWrt!;
-        var batch = SecretRendering.Render((priv, psk) => UciBatchRenderer.Render(new UciWireGuardInterface(
+        var model = (Func<string, WireGuardPrivateKey> priv, Func<string, WireGuardPresharedKey> psk) => new UciWireGuardInterface(
             ow.Interface,
             priv(peer.PrivateKey!.Name),
             [new Difenn.WireGuard.Net.IpPrefix(peer.Address, stack.Server.Address.PrefixLength)],
@@ -29,11 +31,17 @@ internal static class OpenWrtRenderer
                 PersistentKeepalive: peer.Keepalive,
                 AllowedIPs: peer.AllowedIPs,
                 RouteAllowedIps: true,
-                Description: "Difenn server")])));
-
-        var create = SecretText.FromTemplate(ApplyScript(ow.Interface, ow.RollbackSeconds, batch.Template));
-        var delete = SecretText.Plain(
-            $"set -eu\nuci -q delete network.{ow.Interface} || true\nuci -q delete network.{ow.Interface}_server || true\nuci commit network\n/etc/init.d/network reload\n");
+                Description: "Difenn server")]);
+        var watchdog = OpenWrtWatchdog.Program(ow.Interface, stack.Server.PublicKey.ToBase64(), peer.Endpoint, peer.Keepalive);
+        // One rendering for the whole script: the batch and the result it must give share the same key markers.
+        var create = SecretRendering.Render((priv, psk) =>
+        {
+            var m = model(priv, psk);
+            return ApplyScript(ow.Interface, ow.RollbackSeconds, UciBatchRenderer.SectionNames(m),
+                UciBatchRenderer.Render(m, PrivatePackage, deleteFirst: false), UciBatchRenderer.RenderShow(m, PrivatePackage), watchdog);
+        });
+        var sections = UciBatchRenderer.SectionNames(model(_ => WireGuardPrivateKey.Generate(), _ => WireGuardPresharedKey.Generate()));
+        var delete = SecretText.Plain(DeleteScript(ow.Interface, sections));
         var command = new DesiredCommand($"{peer.Name}-{ow.Interface}",
             $"uci network.{ow.Interface} + peer, commit and reload with a {ow.RollbackSeconds}s rollback timer",
             create, delete, [$"{ServerRenderer.HostName(stack)}-{stack.Server.Interface}"]);
@@ -48,35 +56,106 @@ internal static class OpenWrtRenderer
         return new HostState(peer.Name, "openwrt-peer", conn, [], [command], [], [], wg);
     }
 
-    /// <summary>The apply script (OpenWrt ash); exposed for tests.</summary>
-    public static string ApplyScript(string iface, int rollbackSeconds, string batchTemplate) => $$"""
+    /// <summary>
+    /// The package name of the apply script's private copy of <c>/etc/config/network</c>. uci reads staged changes
+    /// from <c>/tmp/.uci/&lt;package&gt;</c> whatever <c>-c</c>/<c>-t</c> say, so only another name keeps other tools'
+    /// pending changes to <c>network</c> out of what the script compares and installs.
+    /// </summary>
+    public const string PrivatePackage = "difenn_network";
+
+    /// <summary>
+    /// Shell functions both router scripts start with: a private copy of the committed <c>/etc/config/network</c>
+    /// (never the staged changes), <c>u</c> = uci on that copy, <c>ours</c> = our sections as <c>uci show</c> prints
+    /// them, <c>install_private</c> = commit the copy and put it in place atomically, <c>forget_our_staged</c> = drop
+    /// only our own sections' changes from uci's shared staging (an earlier run cut off before its commit would
+    /// otherwise come back at someone else's next commit).
+    /// </summary>
+    private static string Prelude(string iface, IReadOnlyList<string> sections) => $$"""
         set -eu
         IFACE={{iface}}
-        BACKUP=/etc/difenn/network.before
-        mkdir -p /etc/difenn
-        before=$(uci export network)
-        uci -q batch <<'DIFENN_UCI'
-        {{batchTemplate}}DIFENN_UCI
-        # The batch deletes and rebuilds our sections, so compare the resulting config, not the change log.
-        if [ "$(uci export network)" = "$before" ]; then
-          uci revert network
+        SECTIONS='{{string.Join(' ', sections)}}'
+        PKG={{PrivatePackage}}
+        STATE=/etc/difenn
+        BACKUP=$STATE/network.before
+        mkdir -p "$STATE"
+        work=$(mktemp -d /tmp/difenn.XXXXXX)
+        trap 'rm -rf "$work"' EXIT
+        mkdir "$work/conf" "$work/delta"
+        touch /etc/config/network
+        cp /etc/config/network "$work/conf/$PKG"
+        u() { uci -c "$work/conf" -t "$work/delta" "$@"; }
+        ours() { for s in $SECTIONS; do u -q show "$PKG.$s" || true; done; }
+        forget_our_staged() { for s in $SECTIONS; do uci -q revert "network.$s" 2>/dev/null || true; done; }
+        install_private() {
+          u commit "$PKG"
+          cp "$work/conf/$PKG" /etc/config/.network.difenn
+          mv -f /etc/config/.network.difenn /etc/config/network
+        }
+        latest_handshake() { wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}'; }
+        cancel_rollback() { if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi; }
+
+        """;
+
+    /// <summary>
+    /// The apply script (OpenWrt's busybox ash); exposed for tests. Works on a private copy of the committed config:
+    /// other tools' staged changes are never committed, reverted or compared; only our sections are compared (a
+    /// section someone adds after ours changes nothing); the batch's result is checked line for line against
+    /// <paramref name="expectedShow"/> before anything is installed (uci batch exits 0 even when a line fails); the
+    /// backup to roll back to is the last config that had a handshake.
+    /// </summary>
+    /// <param name="iface">The uci interface.</param>
+    /// <param name="rollbackSeconds">The rollback timer.</param>
+    /// <param name="sections">The sections the batch owns.</param>
+    /// <param name="batch">The uci batch on <see cref="PrivatePackage"/>, without deletes.</param>
+    /// <param name="expectedShow">What <c>uci show</c> must print for those sections afterwards.</param>
+    /// <param name="watchdog">The failover watchdog program to install (default none).</param>
+    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null) =>
+        Prelude(iface, sections) + $$"""
+        before=$(ours)
+        for s in $SECTIONS; do u -q delete "$PKG.$s" || true; done
+        out=$(u batch 2>&1 <<'DIFENN_UCI'
+        {{batch}}DIFENN_UCI
+        ) || true
+        if [ -n "$out" ]; then
+          echo "uci batch failed, nothing changed: $(echo "$out" | head -n 1)" >&2
+          exit 1
+        fi
+        after=$(ours)
+        expected=$(cat <<'DIFENN_SHOW'
+        {{expectedShow}}DIFENN_SHOW
+        )
+        if [ "$after" != "$expected" ]; then
+          echo "uci batch did not give the desired sections, nothing changed" >&2
+          exit 1
+        fi
+        forget_our_staged
+        {{(watchdog is null ? "" : OpenWrtWatchdog.InstallFragment(watchdog))}}
+        if [ "$after" = "$before" ]; then
           echo "unchanged"
           exit 0
         fi
-        # /etc/config/network still holds the previous config until the commit: keep it to roll back to.
-        # Created 0600 before the config (with the private key) is copied in: never readable by others, not even briefly.
-        ( umask 077; : > "$BACKUP" )
-        chmod 600 "$BACKUP"
-        cat /etc/config/network > "$BACKUP"
-        uci commit network
+        # The backup is the last config that had a handshake: while an earlier change is still on probation (its
+        # rollback timer pending, no handshake since its reload), the config in place is unverified: keep the backup.
+        on_probation() {
+          [ -f "$STATE/rollback.pid" ] && kill -0 "$(cat "$STATE/rollback.pid")" 2>/dev/null || return 1
+          [ "$(latest_handshake)" -lt "$(cat "$STATE/changed.at" 2>/dev/null || echo 0)" ]
+        }
+        if ! on_probation || [ ! -f "$BACKUP" ]; then
+          # Created 0600 before the config (with the private key) is copied in: never readable by others, not even briefly.
+          ( umask 077; : > "$BACKUP" )
+          chmod 600 "$BACKUP"
+          cat /etc/config/network > "$BACKUP"
+        fi
+        install_private
+        echo $(( $(date +%s) + 2 )) > "$STATE/changed.at"
         # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
-        # change's timer still pending is cancelled: it would restore from the same backup, on its own schedule.
-        if [ -f /etc/difenn/rollback.pid ]; then kill "$(cat /etc/difenn/rollback.pid)" 2>/dev/null || true; fi
+        # change's timer still pending is cancelled: this one restores the same backup, on the new change's schedule.
+        cancel_rollback
         # The decision is written down (kept / rolled back): a rotation asks for it before it touches the server.
         rm -f {{OpenWrtRollback.DecisionFile}}
         ( trap '' HUP
           sleep {{rollbackSeconds}}
-          last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
+          last=$(latest_handshake)
           now=$(date +%s)
           if [ $((now - last)) -le {{rollbackSeconds}} ]; then echo "kept $now" > {{OpenWrtRollback.DecisionFile}}; fi
           if [ $((now - last)) -gt {{rollbackSeconds}} ]; then
@@ -85,8 +164,8 @@ internal static class OpenWrtRenderer
             /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
           fi
-          rm -f /etc/difenn/rollback.pid ) </dev/null >/dev/null 2>&1 &
-        echo $! > /etc/difenn/rollback.pid
+          rm -f "$STATE/rollback.pid" ) </dev/null >/dev/null 2>&1 &
+        echo $! > "$STATE/rollback.pid"
         # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
         # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
         # Then start the handshake at once rather than at WireGuard's next retry (up to 5 s away, if the server was not
@@ -96,11 +175,29 @@ internal static class OpenWrtRenderer
           reloaded=$(date +%s); tries=0
           while [ $tries -lt 10 ]; do
             sleep 1; tries=$((tries + 1))
-            last=$(wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}')
-            [ "$last" -ge "$reloaded" ] && break
+            [ "$(latest_handshake)" -ge "$reloaded" ] && break
             wg showconf "$IFACE" 2>/dev/null | wg setconf "$IFACE" /dev/stdin 2>/dev/null || true
           done ) </dev/null >/dev/null 2>&1 &
         echo "applied; reload in 2s; rollback armed for {{rollbackSeconds}}s"
+
+        """;
+
+    /// <summary>
+    /// The delete script (busybox ash): removes our sections from the committed config (others' staged changes
+    /// untouched), cancels a pending rollback (it would bring them back) and reloads; "absent" when there was nothing.
+    /// </summary>
+    public static string DeleteScript(string iface, IReadOnlyList<string> sections) => Prelude(iface, sections) + OpenWrtWatchdog.RemoveFragment + """
+        cancel_rollback
+        forget_our_staged
+        if [ -z "$(ours)" ]; then
+          echo "absent"
+          exit 0
+        fi
+        for s in $SECTIONS; do u -q delete "$PKG.$s" || true; done
+        install_private
+        rm -f "$BACKUP" "$STATE/changed.at"
+        /etc/init.d/network reload
+        echo "deleted"
 
         """;
 }

@@ -15,37 +15,82 @@ namespace Difenn.WireGuard.OpenWrt;
 public static partial class UciBatchRenderer
 {
     /// <summary>The batch text (one uci command a line, ending with a newline); no <c>commit</c>.</summary>
-    public static string Render(UciWireGuardInterface iface)
+    /// <param name="iface">The interface and its peers.</param>
+    /// <param name="package">The uci package the sections live in (default <c>network</c>; the router's apply script
+    /// works on a private copy under another name, so that other tools' staged changes never mix in).</param>
+    /// <param name="deleteFirst">Whether each section is deleted before it is rebuilt (default true). Without it the
+    /// caller deletes the sections itself, and a batch that prints anything has failed (uci batch always exits 0).</param>
+    public static string Render(UciWireGuardInterface iface, string package = "network", bool deleteFirst = true)
+    {
+        CheckName(package, "package name");
+        var sb = new StringBuilder();
+        foreach (var section in Sections(iface))
+        {
+            var s = $"{package}.{section.Name}";
+            if (deleteFirst) sb.Append($"delete {s}\n");
+            sb.Append($"set {s}={section.Type}\n");
+            foreach (var (option, values, isList) in section.Options)
+                foreach (var v in values)
+                    sb.Append($"{(isList ? "add_list" : "set")} {s}.{option}={Quote(v)}\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// What <c>uci show &lt;package&gt;.&lt;section&gt;</c> prints for each managed section once the batch is applied,
+    /// section after section (each line ending with a newline): the apply script compares it with the result before
+    /// committing. Holds the private key, like the batch.
+    /// </summary>
+    public static string RenderShow(UciWireGuardInterface iface, string package = "network")
+    {
+        CheckName(package, "package name");
+        var sb = new StringBuilder();
+        foreach (var section in Sections(iface))
+        {
+            var s = $"{package}.{section.Name}";
+            sb.Append($"{s}={section.Type}\n");
+            foreach (var (option, values, _) in section.Options)
+                sb.Append($"{s}.{option}={string.Join(' ', values.Select(Quote))}\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The names of the sections the batch owns (the interface, then its peers).</summary>
+    public static IReadOnlyList<string> SectionNames(UciWireGuardInterface iface) => Sections(iface).Select(s => s.Name).ToList();
+
+    private sealed record UciSection(string Name, string Type, List<(string Option, List<string> Values, bool IsList)> Options);
+
+    private static List<UciSection> Sections(UciWireGuardInterface iface)
     {
         CheckName(iface.Name, "interface name");
-        var sb = new StringBuilder();
-        var s = $"network.{iface.Name}";
-        sb.Append($"delete {s}\n");
-        sb.Append($"set {s}=interface\n");
-        Set(sb, s, "proto", "wireguard");
-        Set(sb, s, "private_key", iface.PrivateKey.RevealBase64());
-        if (iface.ListenPort is int port) Set(sb, s, "listen_port", Num(port));
-        foreach (var a in iface.Addresses) AddList(sb, s, "addresses", a.ToString());
+        var sections = new List<UciSection>();
+        var i = new UciSection(iface.Name, "interface", []);
+        i.Options.Add(("proto", ["wireguard"], false));
+        i.Options.Add(("private_key", [iface.PrivateKey.RevealBase64()], false));
+        if (iface.ListenPort is int port) i.Options.Add(("listen_port", [Num(port)], false));
+        if (iface.Addresses.Count > 0) i.Options.Add(("addresses", iface.Addresses.Select(a => a.ToString()).ToList(), true));
+        sections.Add(i);
 
         foreach (var peer in iface.Peers)
         {
             CheckName(peer.SectionName, "peer section name");
-            var p = $"network.{peer.SectionName}";
-            sb.Append($"delete {p}\n");
-            sb.Append($"set {p}=wireguard_{iface.Name}\n");
-            if (!string.IsNullOrWhiteSpace(peer.Description)) Set(sb, p, "description", peer.Description);
-            Set(sb, p, "public_key", peer.PublicKey.ToBase64());
-            if (peer.PresharedKey is not null) Set(sb, p, "preshared_key", peer.PresharedKey.RevealBase64());
+            var p = new UciSection(peer.SectionName, $"wireguard_{iface.Name}", []);
+            if (!string.IsNullOrWhiteSpace(peer.Description)) p.Options.Add(("description", [peer.Description], false));
+            p.Options.Add(("public_key", [peer.PublicKey.ToBase64()], false));
+            if (peer.PresharedKey is not null) p.Options.Add(("preshared_key", [peer.PresharedKey.RevealBase64()], false));
             if (peer.EndpointHost is not null)
             {
-                Set(sb, p, "endpoint_host", peer.EndpointHost);
-                Set(sb, p, "endpoint_port", Num(peer.EndpointPort ?? 51820));
+                p.Options.Add(("endpoint_host", [peer.EndpointHost], false));
+                p.Options.Add(("endpoint_port", [Num(peer.EndpointPort ?? 51820)], false));
             }
-            if (peer.PersistentKeepalive is int ka and > 0) Set(sb, p, "persistent_keepalive", Num(ka));
-            Set(sb, p, "route_allowed_ips", peer.RouteAllowedIps ? "1" : "0");
-            foreach (var a in peer.AllowedIPs) AddList(sb, p, "allowed_ips", a.ToString());
+            if (peer.PersistentKeepalive is int ka and > 0) p.Options.Add(("persistent_keepalive", [Num(ka)], false));
+            p.Options.Add(("route_allowed_ips", [peer.RouteAllowedIps ? "1" : "0"], false));
+            if (peer.AllowedIPs.Count > 0) p.Options.Add(("allowed_ips", peer.AllowedIPs.Select(a => a.ToString()).ToList(), true));
+            sections.Add(p);
         }
-        return sb.ToString();
+        // Values are checked here, once, so both renderings refuse the same input.
+        foreach (var s in sections) foreach (var (_, values, _) in s.Options) foreach (var v in values) Quote(v);
+        return sections;
     }
 
     /// <summary>
@@ -76,12 +121,6 @@ public static partial class UciBatchRenderer
             throw new ArgumentException("uci values must be single lines");
         return "'" + value.Replace("'", "'\\''") + "'";
     }
-
-    private static void Set(StringBuilder sb, string section, string option, string value) =>
-        sb.Append($"set {section}.{option}={Quote(value)}\n");
-
-    private static void AddList(StringBuilder sb, string section, string option, string value) =>
-        sb.Append($"add_list {section}.{option}={Quote(value)}\n");
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
 

@@ -45,18 +45,49 @@ public class PlanCommandTests
         Assert.DoesNotMatch("PrivateKey = [A-Za-z0-9+/]{43}=", r.Out);
     }
 
-    [Fact]
-    public void Plan_RevealWithSecretsDir_WritesSecretFiles0600()
+    /// <summary>prod.yaml with the given public keys in place of the server's and the XE300's.</summary>
+    private static string ProdWithKeys(WireGuardPrivateKey server, WireGuardPrivateKey xe300)
+    {
+        var path = Path.Combine(CliRunner.TempDir(), "prod.yaml");
+        File.WriteAllText(path, File.ReadAllText(ProdFile())
+            .Replace("2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", server.PublicKey.ToBase64())
+            .Replace("RarBdP92ddU4qRczeLWa35AR81RLho5zEERRvR/LNUA=", xe300.PublicKey.ToBase64()));
+        return path;
+    }
+
+    private static string SecretsDir(params (string Name, WireGuardPrivateKey Key)[] keys)
     {
         var secrets = CliRunner.TempDir();
-        var serverKey = WireGuardPrivateKey.Generate();
-        foreach (var (name, key) in new[] { ("serverPrivateKey", serverKey), ("xe300PrivateKey", WireGuardPrivateKey.Generate()) })
+        foreach (var (name, key) in keys)
         {
             File.WriteAllText(Path.Combine(secrets, name), key.RevealBase64());
             File.SetUnixFileMode(Path.Combine(secrets, name), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
+        return secrets;
+    }
+
+    [Fact]
+    public void Plan_RevealKeyNotDerivingDeclaredPublicKey_Exit1NamesSecretWritesNothing()
+    {
+        var (serverKey, xe300Key, stranger) = (WireGuardPrivateKey.Generate(), WireGuardPrivateKey.Generate(), WireGuardPrivateKey.Generate());
+        var outDir = Path.Combine(CliRunner.TempDir(), "plan");
+        var r = CliRunner.Run("plan", "--stack-file", ProdWithKeys(serverKey, xe300Key), "--out", outDir, "--reveal",
+            "--secrets-dir", SecretsDir(("serverPrivateKey", serverKey), ("xe300PrivateKey", stranger)));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("secret 'xe300PrivateKey'", r.Err);
+        Assert.Contains("peers[xe300].publicKey", r.Err);
+        Assert.DoesNotContain("serverPrivateKey'", r.Err); // the matching pair is not reported
+        Assert.DoesNotContain(stranger.RevealBase64(), r.Out + r.Err);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Plan_RevealWithSecretsDir_WritesSecretFiles0600()
+    {
+        var (serverKey, xe300Key) = (WireGuardPrivateKey.Generate(), WireGuardPrivateKey.Generate());
+        var secrets = SecretsDir(("serverPrivateKey", serverKey), ("xe300PrivateKey", xe300Key));
         var outDir = CliRunner.TempDir();
-        var r = CliRunner.Run("plan", "--stack-file", ProdFile(), "--out", outDir, "--reveal", "--secrets-dir", secrets);
+        var r = CliRunner.Run("plan", "--stack-file", ProdWithKeys(serverKey, xe300Key), "--out", outDir, "--reveal", "--secrets-dir", secrets);
         Assert.Equal(0, r.ExitCode);
         var conf = Path.Combine(outDir, "ct2914", "files", "etc", "wireguard", "wg0.conf");
         Assert.Contains($"PrivateKey = {serverKey.RevealBase64()}", File.ReadAllText(conf));

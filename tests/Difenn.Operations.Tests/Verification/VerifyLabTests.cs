@@ -46,4 +46,21 @@ public sealed class VerifyLabTests : DeployedLabTest
         Assert.Contains("relay container is down", listening.Cause);
         Assert.Contains(report.Checks, c => c is { Name: "hub2 udp/443 listening", Status: CheckStatus.Pass });
     }
+
+    [Fact]
+    public async Task Verify_PrimaryPortBlockedHandshakeStillRecent_NamesBlockedPortAndFallbackNotTheHandshake()
+    {
+        // A carrier starts blocking UDP 51820 (both ways); the last handshake is still recent.
+        (await Lab.RouterConsoleAsync("iptables -I OUTPUT -p udp --dport 51820 -j DROP\niptables -I INPUT -p udp --sport 51820 -j DROP\n")).EnsureSuccess("block 51820");
+
+        var report = await VerifyAsync();
+
+        Assert.Equal(1, report.ExitCode);
+        Assert.Contains(report.Checks, c => c.Name == "ct2914 handshake with xe300" && c.Status == CheckStatus.Pass);
+        var unreachable = Assert.Single(report.Checks, c => c.Name == "xe300 reachable through the tunnel");
+        Assert.Equal(CheckStatus.Fail, unreachable.Status);
+        Assert.DoesNotContain("see the handshake check", unreachable.Cause);
+        Assert.Contains("blocking UDP 51820", unreachable.Cause);
+        Assert.Contains("port 443", unreachable.Fix);
+    }
 }

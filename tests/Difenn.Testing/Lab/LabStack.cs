@@ -14,7 +14,7 @@ public static class LabStack
     public const string HubBack = "10.44.1.1";
     public const string Container = "10.44.1.214";
 
-    public static string Yaml(int hubPort, string hubHostKey, int px3Port, WireGuardPublicKey server, WireGuardPublicKey router, int rollbackSeconds) => $"""
+    public static string Yaml(int hubPort, string hubHostKey, int px3Port, WireGuardPublicKey server, WireGuardPublicKey router, int rollbackSeconds, string endpointHost = HubFront) => $"""
         stack: lab
         dns:
           zone: localhost
@@ -64,7 +64,7 @@ public static class LabStack
             keepalive: 25
             uplinks: [ethernet, lte]
             endpoint:
-              host: {HubFront}
+              host: {endpointHost}
               port: 51820
               fallbackPort: 443
             allowedIPs: [10.200.0.0/24]

@@ -1,5 +1,6 @@
 using Difenn.Operations.Remote;
 using Difenn.Testing.Network;
+using Difenn.Testing.OpenWrt;
 using Difenn.Testing.Processes;
 using Difenn.Testing.Ssh;
 using Difenn.Topology.Desired;
@@ -18,8 +19,8 @@ namespace Difenn.Testing.Lab;
 /// <item>px3: real sshd with a FAKE <c>pct</c> whose <c>pct exec 2914 --</c> enters the container;</item>
 /// <item>CT2914: a namespace with its own /etc/wireguard, /run/wireguard and /root (as an LXC container has),
 /// <c>wg-quick</c> + <c>wireguard-go</c>, and a FAKE <c>systemctl</c> (no systemd here);</item>
-/// <item>the XE300: real sshd reachable only through the tunnel, a real wireguard-go interface, and FAKE OpenWrt
-/// <c>uci</c> and netifd (which applies uci to that interface as netifd would).</item>
+/// <item>the XE300: real sshd reachable only through the tunnel, a real wireguard-go interface, OpenWrt's real
+/// <c>uci</c>, busybox as its shell, and a FAKE netifd (which applies uci to that interface as netifd would).</item>
 /// </list>
 /// The router reaches CT2914 only through the relay; the test machine reaches hub2 and px3 through socat
 /// forwarders on 127.0.0.1, and nothing of the machine's own configuration is touched.
@@ -52,13 +53,16 @@ public sealed class TopologyLab : IAsyncDisposable
     /// <summary>Secrets as the CLI reads them (<c>--secrets-dir</c>): the current keys in 0600 files.</summary>
     public ISecretSource Secrets => new DirectorySecretSource(SecretsDir);
 
-    public static async Task<TopologyLab> StartAsync(int rollbackSeconds = 30)
+    /// <param name="rollbackSeconds">The router's rollback timer.</param>
+    /// <param name="endpointHost">The router's endpoint host: hub2's address (default), or a name the router's
+    /// /etc/hosts maps to it (<see cref="SetRouterHostsEntry"/>), resolved as OpenWrt does (getaddrinfo).</param>
+    public static async Task<TopologyLab> StartAsync(int rollbackSeconds = 30, string endpointHost = LabStack.HubFront)
     {
         LabRequirements.RequireRoot();
         var lab = new TopologyLab(Directory.CreateTempSubdirectory("dfn-lab-").FullName);
         try
         {
-            await lab.BuildAsync(rollbackSeconds);
+            await lab.BuildAsync(rollbackSeconds, endpointHost);
             return lab;
         }
         catch
@@ -84,10 +88,10 @@ public sealed class TopologyLab : IAsyncDisposable
         }
     }
 
-    private async Task BuildAsync(int rollbackSeconds)
+    private async Task BuildAsync(int rollbackSeconds, string endpointHost)
     {
         foreach (var d in new[] { "hub/upper/default", "hub/work", "hub/opt", "hub/bin", "px3/bin", "ct/etc", "ct/run", "ct/root/.ssh", "ct/bin",
-                     "router/upper/config", "router/upper/init.d", "router/work", "router/run", "router/bin", "secrets", "operator" })
+                     "router/upper/config", "router/upper/init.d", "router/work", "router/run", "router/bin", "router/uci-staging", "secrets", "operator" })
             Directory.CreateDirectory(Path.Combine(Root, d));
         Directory.CreateDirectory("/run/wireguard"); // bind-mount target only
         OperatorKey = await SshClientKey.GenerateAsync(Path.Combine(Root, "operator"));
@@ -127,16 +131,19 @@ public sealed class TopologyLab : IAsyncDisposable
 
             """);
 
-        // XE300: OpenWrt's /etc (overlay) with a LAN section, fake uci and netifd; sshd only reachable through the tunnel.
-        File.WriteAllText(Path.Combine(RouterDir, "upper/config/network"), "package network\n\nconfig interface 'lan'\n\toption proto 'static'\n\toption ipaddr '192.168.8.1'\n\n");
+        // XE300: OpenWrt's /etc (overlay) with a realistic network file, OpenWrt's real uci (its staging /tmp/.uci the
+        // router's own), busybox as sh and the usual applets, a FAKE netifd; sshd only reachable through the tunnel.
+        File.WriteAllText(Path.Combine(RouterDir, "upper/config/network"), OpenWrtTools.InitialNetwork);
         CopyFake("netifd", Path.Combine(RouterDir, "upper/init.d"), "network");
-        CopyFake("uci", Path.Combine(RouterDir, "bin"));
+        OpenWrtTools.InstallInto(Path.Combine(RouterDir, "bin"));
+        Directory.CreateDirectory("/tmp/.uci"); // bind-mount target only
         Router = await Own(SshServer.StartAsync(RouterNs, Path.Combine(RouterDir, "sshd"), [ctKey], SearchPath($"{RouterDir}/bin"),
-            $"mount -t overlay overlay -o lowerdir=/etc,upperdir={RouterDir}/upper,workdir={RouterDir}/work /etc && mount --bind {RouterDir}/run /run/wireguard"));
+            $"mount -t overlay overlay -o lowerdir=/etc,upperdir={RouterDir}/upper,workdir={RouterDir}/work /etc && mount --bind {RouterDir}/run /run/wireguard && mount --bind {RouterDir}/uci-staging /tmp/.uci"));
         File.WriteAllText(Path.Combine(CtDir, "root/.ssh/known_hosts"), $"10.200.0.2 {Router.HostKeyLine}\n");
 
         File.WriteAllText(KnownHostsPath, $"[127.0.0.1]:{Px3.LoopbackPort} {Px3.HostKeyLine}\n");
-        File.WriteAllText(StackPath, LabStack.Yaml(Hub.LoopbackPort, Hub.HostKeyLine, Px3.LoopbackPort, ServerKey.PublicKey, RouterKey.PublicKey, rollbackSeconds));
+        File.WriteAllText(StackPath, LabStack.Yaml(Hub.LoopbackPort, Hub.HostKeyLine, Px3.LoopbackPort, ServerKey.PublicKey, RouterKey.PublicKey, rollbackSeconds, endpointHost));
+        if (endpointHost != LabStack.HubFront) SetRouterHostsEntry(endpointHost, LabStack.HubFront);
         WriteSecrets();
     }
 
@@ -177,6 +184,13 @@ public sealed class TopologyLab : IAsyncDisposable
         var router = Desired().Hosts.Single(h => h.Role == "openwrt-peer");
         (await Router.ConsoleAsync(router.Commands.Single().Create.Reveal(SecretValues), environment: Env(RouterDir))).EnsureSuccess("router apply");
     }
+
+    /// <summary>The router's /etc/hosts: <paramref name="name"/> resolves to <paramref name="address"/> (a changed DNS answer).</summary>
+    public void SetRouterHostsEntry(string name, string address) =>
+        File.WriteAllText(Path.Combine(RouterDir, "upper", "hosts"), $"127.0.0.1 localhost\n{address} {name}\n");
+
+    /// <summary>Runs a script at the router's console: its namespaces, its PATH (busybox sh, OpenWrt's uci).</summary>
+    public Task<ProcessResult> RouterConsoleAsync(string script, TimeSpan? timeout = null) => Router.ConsoleAsync(script, timeout, Env(RouterDir));
 
     /// <summary>What a failing test should show: the relay containers' logs and both ends' wg state (no keys).</summary>
     public async Task<string> DiagnosticsAsync()

@@ -91,11 +91,11 @@ public class DesiredStateTests
         var script = Assert.Single(xe.Commands).Create;
         Assert.Equal(["xe300PrivateKey"], script.SecretNames);
         var text = script.Redacted;
-        Assert.Contains("set network.wg_difenn.private_key='[secret]'", text);
-        Assert.Contains("set network.wg_difenn_server.public_key='2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI='", text);
-        Assert.Contains("set network.wg_difenn_server.endpoint_host='wg.trevarn.com'", text);
-        Assert.Contains("set network.wg_difenn_server.persistent_keepalive='25'", text);
-        Assert.Contains("add_list network.wg_difenn.addresses='10.200.0.2/24'", text);
+        Assert.Contains("set difenn_network.wg_difenn.private_key='[secret]'", text);
+        Assert.Contains("set difenn_network.wg_difenn_server.public_key='2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI='", text);
+        Assert.Contains("set difenn_network.wg_difenn_server.endpoint_host='wg.trevarn.com'", text);
+        Assert.Contains("set difenn_network.wg_difenn_server.persistent_keepalive='25'", text);
+        Assert.Contains("add_list difenn_network.wg_difenn.addresses='10.200.0.2/24'", text);
         Assert.True(text.IndexOf("sleep 120", StringComparison.Ordinal) < text.LastIndexOf("/etc/init.d/network reload", StringComparison.Ordinal), "rollback must be armed before the reload");
         Assert.Contains("10.200.0.2", xe.Connection.ExecPrefix);
         Assert.StartsWith("pct exec 2914 --", xe.Connection.ExecPrefix);

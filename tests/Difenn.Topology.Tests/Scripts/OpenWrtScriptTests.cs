@@ -1,3 +1,4 @@
+using Difenn.Testing.OpenWrt;
 using Difenn.Testing.Processes;
 using Difenn.Topology.Desired;
 using Difenn.Topology.Loading;
@@ -7,29 +8,35 @@ using Difenn.WireGuard.Keys;
 namespace Difenn.Topology.Tests.Scripts;
 
 /// <summary>
-/// Runs the XE300's rendered script for real with sh, inside a private mount namespace whose /etc is an overlay
-/// (the machine's /etc is never written). OpenWrt's pieces that Debian lacks are FAKES on PATH: `uci` (a Python
-/// implementation of the subset the script uses, whose contract is tested here too) and /etc/init.d/network
-/// (records reloads, as netifd's reload would be asked).
+/// Runs the XE300's rendered scripts for real, as the router would: under busybox sh (OpenWrt's ash) with OpenWrt's
+/// own uci, inside a private mount namespace whose /etc is an overlay and whose /tmp/.uci (uci's shared staging
+/// directory) is the test's own (the machine's /etc and /tmp are never written). Only netifd's init script is a FAKE
+/// here (it records reloads); the lab runs a fake netifd that applies the config to a real interface.
 /// </summary>
 public sealed class OpenWrtRouter : IDisposable
 {
-    public const string InitialNetwork = "package network\n\nconfig interface 'lan'\n\toption proto 'static'\n\toption ipaddr '192.168.8.1'\n\n";
+    public const string InitialNetwork = OpenWrtTools.InitialNetwork;
 
     public OpenWrtRouter()
     {
         Root = Directory.CreateTempSubdirectory("dfn-owrt-").FullName;
-        foreach (var d in new[] { "upper/config", "upper/init.d", "work", "bin" }) Directory.CreateDirectory(Path.Combine(Root, d));
+        foreach (var d in new[] { "upper/config", "upper/init.d", "work", "bin", "uci-staging" }) Directory.CreateDirectory(Path.Combine(Root, d));
+        Directory.CreateDirectory("/tmp/.uci"); // bind-mount target only: the staging the test sees is Root/uci-staging
         File.WriteAllText(Path.Combine(Root, "upper/config/network"), InitialNetwork);
         File.WriteAllText(Path.Combine(Root, "upper/init.d/network"), "#!/bin/sh\n# FAKE netifd init script: records the call.\necho \"$*\" >> /etc/.fake-netifd.log\n");
         File.SetUnixFileMode(Path.Combine(Root, "upper/init.d/network"), (UnixFileMode)0b111_101_101);
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fakes", "uci"), Path.Combine(Root, "bin", "uci"));
-        File.SetUnixFileMode(Path.Combine(Root, "bin", "uci"), (UnixFileMode)0b111_101_101);
+        OpenWrtTools.InstallInto(Path.Combine(Root, "bin"));
     }
 
     public string Root { get; }
 
     public string Network => File.ReadAllText(Path.Combine(Root, "upper/config/network"));
+
+    /// <summary>The backup the rollback timer would restore.</summary>
+    public string Backup => File.ReadAllText(Path.Combine(Root, "upper/difenn/network.before"));
+
+    /// <summary>uci's shared staging of <c>network</c> (other tools' pending changes), empty when none.</summary>
+    public string Staged => File.Exists(Path.Combine(Root, "uci-staging/network")) ? File.ReadAllText(Path.Combine(Root, "uci-staging/network")) : "";
 
     public string[] Reloads => File.Exists(Path.Combine(Root, "upper/.fake-netifd.log")) ? File.ReadAllLines(Path.Combine(Root, "upper/.fake-netifd.log")) : [];
 
@@ -43,15 +50,21 @@ public sealed class OpenWrtRouter : IDisposable
         File.SetUnixFileMode(Path.Combine(Root, "bin", name), (UnixFileMode)0b111_101_101);
     }
 
-    /// <summary>Runs <paramref name="script"/> as the router would (sh, /etc overlaid); returns its last output line.</summary>
+    /// <summary>Runs <paramref name="script"/> as the router would (busybox sh, /etc overlaid); returns its last output line.</summary>
     public async Task<string> RunAsync(string script, bool waitForBackground = false)
     {
-        var mount = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={Root}/upper,workdir={Root}/work /etc";
-        var r = await ProcessRunner.RunAsync("unshare", ["--mount", "sh", "-c", $"{mount} && exec sh -s"], stdin: script,
-            timeout: TimeSpan.FromSeconds(waitForBackground ? 90 : 30),
-            environment: new Dictionary<string, string> { ["PATH"] = $"{Root}/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
+        var r = await TryRunAsync(script, waitForBackground);
         Assert.True(r.ExitCode == 0, $"script failed ({r.ExitCode}):\n{r.StdOut}\n{r.StdErr}");
         return r.StdOut.Trim().Split('\n')[^1];
+    }
+
+    /// <summary>Runs <paramref name="script"/> like <see cref="RunAsync"/>, whatever its exit code.</summary>
+    public Task<ProcessResult> TryRunAsync(string script, bool waitForBackground = false)
+    {
+        var mount = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={Root}/upper,workdir={Root}/work /etc && mount --bind {Root}/uci-staging /tmp/.uci";
+        return ProcessRunner.RunAsync("unshare", ["--mount", "--propagation", "private", "sh", "-c", $"{mount} && exec {Root}/bin/sh -s"], stdin: script,
+            timeout: TimeSpan.FromSeconds(waitForBackground ? 90 : 30),
+            environment: new Dictionary<string, string> { ["PATH"] = $"{Root}/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
     }
 
     /// <summary>Waits (up to 10 s) until netifd was asked to reload <paramref name="count"/> times: the script reloads in the background.</summary>
@@ -63,12 +76,19 @@ public sealed class OpenWrtRouter : IDisposable
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 
-    public static (string Script, string Key) Xe300Script(int rollbackSeconds = 30)
+    public static (string Script, string Key) Xe300Script(int rollbackSeconds = 30, string? key = null)
+    {
+        var state = Xe300State(rollbackSeconds);
+        key ??= WireGuardPrivateKey.Generate().RevealBase64();
+        return (state.Host("xe300").Commands.Single().Create.Reveal(new DictionarySecretSource(new Dictionary<string, string> { ["xe300PrivateKey"] = key })), key);
+    }
+
+    public static string Xe300DeleteScript() => Xe300State(30).Host("xe300").Commands.Single().Delete!.Reveal(new DictionarySecretSource(new Dictionary<string, string>()));
+
+    private static DesiredState Xe300State(int rollbackSeconds)
     {
         var yaml = StackFiles.ProdWith("rollbackSeconds: 120", $"rollbackSeconds: {rollbackSeconds}");
-        var state = DesiredStateBuilder.Build(StackLoader.LoadFromString(yaml, "t.yaml").Stack!);
-        var key = WireGuardPrivateKey.Generate().RevealBase64();
-        return (state.Host("xe300").Commands.Single().Create.Reveal(new DictionarySecretSource(new Dictionary<string, string> { ["xe300PrivateKey"] = key })), key);
+        return DesiredStateBuilder.Build(StackLoader.LoadFromString(yaml, "t.yaml").Stack!);
     }
 }
 
@@ -113,13 +133,140 @@ public class OpenWrtScriptTests
         Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
     }
 
+}
+
+/// <summary>The apply script's six bugs found with OpenWrt's real uci, each reproduced (each fails on the script before the fix).</summary>
+public class OpenWrtApplyBugTests
+{
+    private static string StageBatchAsCutOffRun(string script)
+    {
+        // What the old script left in uci's shared staging when cut off between its batch and its commit.
+        var batch = script[(script.IndexOf("<<'DIFENN_UCI'\n", StringComparison.Ordinal) + 15)..script.IndexOf("DIFENN_UCI\n)", StringComparison.Ordinal)];
+        return "uci -q batch <<'EOF'\n" + batch.Replace(OpenWrtRenderer.PrivatePackage + ".", "network.") + "EOF\necho staged\n";
+    }
+
     [Fact]
-    public async Task FakeUci_Contract_MatchesUciSemantics()
+    public async Task Apply_OwnChangesStagedByCutOffRun_AppliesAndCommits()
     {
         using var router = new OpenWrtRouter();
-        var last = await router.RunAsync("set -eu\nprintf \"set network.x=interface\\nset network.x.proto='static'\\nadd_list network.x.dns='1.1.1.1'\\nadd_list network.x.dns='9.9.9.9'\\n\" | uci batch\n[ -n \"$(uci changes network)\" ]\nuci export network | grep -q \"list dns '9.9.9.9'\"\nuci revert network\n[ -z \"$(uci changes network)\" ]\nuci export network | grep -qv \"config interface x\"\necho ok\n");
-        Assert.Equal("ok", last);
-        Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network); // reverted: nothing committed
+        router.FakeHandshake(secondsAgo: 1);
+        var (script, key) = OpenWrtRouter.Xe300Script();
+        Assert.Equal("staged", await router.RunAsync(StageBatchAsCutOffRun(script)));
+        Assert.Contains("wg_difenn", router.Staged);
+
+        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Contains($"option private_key '{key}'", router.Network);
+        Assert.DoesNotContain("wg_difenn", router.Staged); // our stale staged lines are gone: no one else's commit brings them back
+    }
+
+    [Fact]
+    public async Task Apply_OthersPendingChange_NeitherCommittedNorReverted()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var (script, _) = OpenWrtRouter.Xe300Script();
+        await router.RunAsync("uci set network.lan.ipaddr='192.168.9.1'\necho ok\n");
+        var staged = router.Staged;
+        Assert.Contains("192.168.9.1", staged);
+
+        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script)); // the change path
+        Assert.Contains("option ipaddr '192.168.8.1'", router.Network);
+        Assert.DoesNotContain("192.168.9.1", router.Network);
+        Assert.Equal(staged, router.Staged);
+        Assert.Equal("network.lan.ipaddr='192.168.9.1'", await router.RunAsync("uci changes network\n"));
+
+        Assert.Equal("unchanged", await router.RunAsync(script)); // the no-change path
+        Assert.Equal(staged, router.Staged);
+        Assert.DoesNotContain("192.168.9.1", router.Network);
+    }
+
+    [Fact]
+    public async Task Apply_TwiceWithinRollbackWindowNoHandshake_BackupStaysLastConfigWithHandshake()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1000);
+        var (first, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 60);
+        var (second, secondKey) = OpenWrtRouter.Xe300Script(rollbackSeconds: 60);
+        Assert.StartsWith("applied", await router.RunAsync(first));
+        Assert.StartsWith("applied", await router.RunAsync(second));
+        Assert.Contains(secondKey, router.Network);
+        Assert.Equal(OpenWrtRouter.InitialNetwork, router.Backup); // not the first, never-verified change
+    }
+
+    [Fact]
+    public async Task Apply_TwiceWithHandshakeAfterFirst_BackupIsFirstChange()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1000);
+        var (first, firstKey) = OpenWrtRouter.Xe300Script(rollbackSeconds: 60);
+        var (second, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 60);
+        Assert.StartsWith("applied", await router.RunAsync(first));
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // past the first change's reload
+        router.FakeHandshake(secondsAgo: 0); // the first change handshook: it is the good config now
+        Assert.StartsWith("applied", await router.RunAsync(second));
+        Assert.Contains(firstKey, router.Backup);
+    }
+
+    [Fact]
+    public async Task Apply_BatchLineFails_NothingCommittedExit1()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var pkg = OpenWrtRenderer.PrivatePackage;
+        // uci batch exits 0 after a failed line; the script must notice and leave the config as it was.
+        var script = OpenWrtRenderer.ApplyScript("wg_difenn", 30, ["wg_difenn"],
+            $"set {pkg}.wg_difenn=interface\nset {pkg}.wg_difenn.bad-name='x'\nset {pkg}.wg_difenn.proto='wireguard'\n",
+            $"{pkg}.wg_difenn=interface\n{pkg}.wg_difenn.proto='wireguard'\n");
+        var r = await router.TryRunAsync(script);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("uci batch failed, nothing changed", r.StdErr);
+        Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
+        Assert.Empty(router.Reloads);
+
+        // A batch that runs cleanly but gives other sections than desired is refused the same way.
+        var wrong = OpenWrtRenderer.ApplyScript("wg_difenn", 30, ["wg_difenn"], $"set {pkg}.wg_difenn=interface\n",
+            $"{pkg}.wg_difenn=interface\n{pkg}.wg_difenn.proto='wireguard'\n");
+        r = await router.TryRunAsync(wrong);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("did not give the desired sections", r.StdErr);
+        Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
+    }
+
+    [Fact]
+    public async Task Apply_SectionAddedAfterOurs_UnchangedNoReload()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var (script, _) = OpenWrtRouter.Xe300Script();
+        Assert.StartsWith("applied", await router.RunAsync(script));
+        await router.WaitForReloadsAsync(1);
+        await router.RunAsync("uci set network.guest=interface\nuci set network.guest.proto='static'\nuci commit network\necho ok\n");
+        var network = router.Network;
+        Assert.True(network.IndexOf("'guest'", StringComparison.Ordinal) > network.IndexOf("'wg_difenn_server'", StringComparison.Ordinal));
+
+        Assert.Equal("unchanged", await router.RunAsync(script));
+        Assert.Equal(network, router.Network); // no reorder
+        await Task.Delay(2500);
+        Assert.Equal(["reload"], router.Reloads);
+    }
+
+    [Fact]
+    public async Task Delete_AfterApply_RemovesOnlyOurSectionsKeepsOthersStaged()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var (script, _) = OpenWrtRouter.Xe300Script();
+        Assert.StartsWith("applied", await router.RunAsync(script));
+        await router.WaitForReloadsAsync(1);
+        await router.RunAsync("uci set network.lan.ipaddr='192.168.9.1'\necho ok\n");
+        var staged = router.Staged;
+
+        Assert.Equal("deleted", await router.RunAsync(OpenWrtRouter.Xe300DeleteScript()));
+        Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
+        Assert.Equal(staged, router.Staged);
+        Assert.Equal(["reload", "reload"], router.Reloads);
+        Assert.Equal("absent", await router.RunAsync(OpenWrtRouter.Xe300DeleteScript()));
+        Assert.Equal(["reload", "reload"], router.Reloads);
     }
 }
 
