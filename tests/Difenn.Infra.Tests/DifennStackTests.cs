@@ -148,7 +148,7 @@ public class DifennStackTests
     public async Task HostKeysPinnedInTheStack_WinOverKnownHosts()
     {
         var pinned = HostKeys.Ed25519();
-        var stack = ProgramUnderTest.Write("prod.yaml", File.ReadAllText(Path.Combine(ProgramUnderTest.RepoRoot(), "stacks", "prod.yaml"))
+        var stack = ProgramUnderTest.Write("prod.yaml", ProgramUnderTest.ProdStackText()
             .Replace("    host: 51.68.235.106\n    user: root\n", $"    host: 51.68.235.106\n    user: root\n    hostKeys: [\"{HostKeys.Ecdsa256()}\", \"{pinned}\"]\n"));
         var run = await ProgramUnderTest.RunAsync(stackFile: stack);
         var firewall = run.Resources.OfType<RemoteCommand>().Single(c => c.GetResourceName() == "hub2-firewall");

@@ -47,8 +47,10 @@ internal sealed record ProgramRun(ImmutableArray<Pulumi.Resource> Resources, IDi
 /// </summary>
 internal static class ProgramUnderTest
 {
-    public static readonly string ServerKey = Difenn.WireGuard.Keys.WireGuardPrivateKey.Generate().RevealBase64();
-    public static readonly string Xe300Key = Difenn.WireGuard.Keys.WireGuardPrivateKey.Generate().RevealBase64();
+    private static readonly Difenn.WireGuard.Keys.WireGuardPrivateKey Server = Difenn.WireGuard.Keys.WireGuardPrivateKey.Generate();
+    private static readonly Difenn.WireGuard.Keys.WireGuardPrivateKey Xe300 = Difenn.WireGuard.Keys.WireGuardPrivateKey.Generate();
+    public static readonly string ServerKey = Server.RevealBase64();
+    public static readonly string Xe300Key = Xe300.RevealBase64();
     public static readonly string SshKey = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)) + "\n-----END OPENSSH PRIVATE KEY-----\n";
     public static readonly string HubHostKey = HostKeys.Ed25519();
     public static readonly string Px3HostKey = HostKeys.Ed25519();
@@ -58,6 +60,22 @@ internal static class ProgramUnderTest
     public static readonly string KnownHostsPath = Write("known_hosts", $"51.68.235.106 {HubHostKey}\n[{Px3Address}]:2222 {Px3HostKey}\n");
     public static readonly string RelayBinary = WriteBytes("difenn-relay", System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096));
     public static readonly string SshConfigPath = Write("ssh_config", $"Host px3 px3-suzuka\n  HostName {Px3Address}\n  Port 2222\n  User root\n");
+
+    /// <summary>
+    /// <c>stacks/prod.yaml</c> with its server and xe300 public keys replaced by those the test-time private keys derive:
+    /// the program refuses a private key that does not derive the declared public key.
+    /// </summary>
+    public static string ProdStackText()
+    {
+        var path = Path.Combine(RepoRoot(), "stacks", "prod.yaml");
+        var stack = Difenn.Topology.Loading.StackLoader.Load(path).Stack ?? throw new InvalidOperationException($"{path} does not load");
+        return File.ReadAllText(path)
+            .Replace(stack.Server.PublicKey.ToBase64(), Server.PublicKey.ToBase64())
+            .Replace(stack.Peers.Single(p => p.Name == "xe300").PublicKey.ToBase64(), Xe300.PublicKey.ToBase64());
+    }
+
+    /// <summary><see cref="ProdStackText"/>, written once.</summary>
+    public static readonly string ProdStackPath = Write("prod.yaml", ProdStackText());
 
     public static string WriteBytes(string name, byte[] content)
     {
@@ -79,7 +97,7 @@ internal static class ProgramUnderTest
         var values = new Dictionary<string, string>
         {
             ["difenn-infra:stack"] = "prod",
-            ["difenn-infra:stackFile"] = stackFile ?? Path.Combine(RepoRoot(), "stacks", "prod.yaml"),
+            ["difenn-infra:stackFile"] = stackFile ?? ProdStackPath,
             ["difenn-infra:knownHosts"] = KnownHostsPath,
             ["difenn-infra:sshConfig"] = SshConfigPath,
             ["difenn-infra:relayBinary"] = RelayBinary,

@@ -78,7 +78,23 @@ public static class DriftCommand
                     foreach (var step in repaired) console.Out.WriteLine($"  {step.Host} {step.Command}: {(step.Ok ? step.Output : "FAILED: " + step.Output)}");
                     console.Out.WriteLine("after the repair:");
                 }
+                var cutOff = report.UncheckedHosts.ToHashSet();
                 report = await detector.CheckAsync(model, state, progress, ct);
+                // A router cut off by the drift (a stopped relay, a changed listen port) was not repaired (it could not
+                // be read) and comes back by itself with its next keepalive once the path is repaired: wait up to one
+                // keepalive interval for it, rather than report a tunnel that is about to come back as down.
+                var waiting = model.Peers.Where(p => cutOff.Contains(p.Name) && report.UncheckedHosts.Contains(p.Name)).ToList();
+                if (repaired.Count > 0 && waiting.Count > 0)
+                {
+                    var wait = TimeSpan.FromSeconds(waiting.Max(p => p.Keepalive) + 10);
+                    var deadline = DateTime.UtcNow + wait;
+                    progress.Report($"waiting up to {wait.TotalSeconds:0}s for {string.Join(", ", waiting.Select(p => p.Name))} to come back through the repaired path (its next keepalive)");
+                    while (waiting.Any(p => report.UncheckedHosts.Contains(p.Name)) && DateTime.UtcNow < deadline)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                        report = await detector.CheckAsync(model, state, progress, ct);
+                    }
+                }
             }
             if (r.GetValue(json)) JsonOutput.Write(console.Out, new { report.Stack, inSync = report.ExitCode == 0, report.DriftFound, report.UncheckedHosts, report.ExitCode, report.Items, repaired });
             else DriftPrinter.Print(console.Out, report, r.GetValue(all));

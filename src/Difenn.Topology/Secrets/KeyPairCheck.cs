@@ -28,7 +28,7 @@ public static class KeyPairCheck
         {
             if (skip?.Contains(secret) == true || !secrets.TryGet(secret, out var value)) continue;
             if (!WireGuardPrivateKey.TryParse(value, out var key, out var error))
-                problems.Add($"secret '{secret}' in {secrets.Description} is not a valid private key ({error})");
+                problems.Add($"secret '{secret}' in {secrets.Description} is not a WireGuard key ({error})");
             else if (!key.PublicKey.Equals(declared))
                 problems.Add($"secret '{secret}' in {secrets.Description} does not derive {field} {declared.ToBase64()} declared in {stack.SourceFile} (it derives {key.PublicKey.ToBase64()}): wrong secret, or the stack's public key is stale");
         }

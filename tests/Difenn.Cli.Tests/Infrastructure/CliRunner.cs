@@ -17,5 +17,18 @@ internal static class CliRunner
 
     public static Result Run(params string[] args) => RunWithInput(null, args);
 
+    /// <summary>
+    /// Runs the CLI against the namespace lab (its stack and SSH arguments appended), logs the command and its output
+    /// to <paramref name="output"/>, and asserts that neither stream holds the lab's private keys.
+    /// </summary>
+    public static Result RunAgainstLab(Difenn.Testing.Lab.TopologyLab lab, Xunit.Abstractions.ITestOutputHelper output, params string[] args)
+    {
+        var r = Run([.. args, .. lab.CliArgs]);
+        output.WriteLine($"$ difenn {string.Join(' ', args)}  (exit {r.ExitCode})\n{r.Err}{r.Out}");
+        foreach (var secret in new[] { lab.ServerKey.RevealBase64(), lab.RouterKey.RevealBase64() })
+            Xunit.Assert.DoesNotContain(secret, r.Out + r.Err);
+        return r;
+    }
+
     public static string TempDir() => Directory.CreateTempSubdirectory("dfn-cli-").FullName;
 }

@@ -13,14 +13,7 @@ namespace Difenn.Cli.Tests.Operations;
 /// </summary>
 public sealed class DriftRepairLabCliTests(ITestOutputHelper output) : DeployedLabTest
 {
-    private CliRunner.Result Run(params string[] args)
-    {
-        var r = CliRunner.Run([.. args, .. Lab.CliArgs]);
-        output.WriteLine($"$ difenn {string.Join(' ', args)}  (exit {r.ExitCode})\n{r.Err}{r.Out}");
-        foreach (var secret in new[] { Lab.ServerKey.RevealBase64(), Lab.RouterKey.RevealBase64() })
-            Assert.DoesNotContain(secret, r.Out + r.Err);
-        return r;
-    }
+    private CliRunner.Result Run(params string[] args) => CliRunner.RunAgainstLab(Lab, output, args);
 
     private async Task<string> ContainerAsync(string script) => (await Lab.ContainerAsync(script)).EnsureSuccess(script).StdOut.Trim();
 

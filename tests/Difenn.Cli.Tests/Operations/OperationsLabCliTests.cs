@@ -8,14 +8,7 @@ namespace Difenn.Cli.Tests.Operations;
 /// <summary>The operators' three commands, as they run them, against the namespace lab.</summary>
 public sealed class OperationsLabCliTests(ITestOutputHelper output) : DeployedLabTest
 {
-    private CliRunner.Result Run(params string[] args)
-    {
-        var r = CliRunner.Run([.. args, .. Lab.CliArgs]);
-        output.WriteLine($"$ difenn {string.Join(' ', args)}  (exit {r.ExitCode})\n{r.Err}{r.Out}");
-        foreach (var secret in new[] { Lab.ServerKey.RevealBase64(), Lab.RouterKey.RevealBase64() })
-            Assert.DoesNotContain(secret, r.Out + r.Err);
-        return r;
-    }
+    private CliRunner.Result Run(params string[] args) => CliRunner.RunAgainstLab(Lab, output, args);
 
     [Fact]
     public async Task DriftVerifyRotate_AsOperatorsRunThem_ExitCodesTablesAndJson()

@@ -182,8 +182,9 @@ public sealed class PeerCommandTests : IDisposable
         Assert.Equal("wg_difenn", peer.OpenWrt!.Interface);
         Assert.Equal("10.200.0.3", peer.OpenWrt.Ssh.Host);
         var text = File.ReadAllText(script);
-        Assert.Contains($"set network.wg_difenn.private_key='{SecretOf("router2PrivateKey")}'", text);
-        Assert.Contains("uci commit network", text);
+        // The router's apply script works on a private copy of /etc/config/network, then puts it in place.
+        Assert.Contains($"set {Difenn.Topology.Desired.OpenWrtRenderer.PrivatePackage}.wg_difenn.private_key='{SecretOf("router2PrivateKey")}'", text);
+        Assert.Contains("install_private", text);
     }
 
     [Fact]
