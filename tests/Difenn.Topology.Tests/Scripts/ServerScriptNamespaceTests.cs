@@ -39,20 +39,26 @@ public sealed class ServerScriptNamespaceTests : IAsyncLifetime
     private static string StackYaml(string extraPeers = "", string address = "10.200.0.1/24") =>
         StackFiles.ProdWith("address: 10.200.0.1/24", $"address: {address}") + extraPeers;
 
-    private async Task<string> ApplyAsync(string yaml)
+    private async Task<ProcessResult> RunAsync(string yaml, string? tmpDir = null)
     {
         var load = StackLoader.LoadFromString(yaml, "t.yaml");
         Assert.True(load.Success, string.Join("\n", load.Diagnostics));
         var command = DesiredStateBuilder.Build(load.Stack!).Host("ct2914").Commands.Single();
         var script = command.Create.Reveal(new DictionarySecretSource(new Dictionary<string, string> { ["serverPrivateKey"] = _serverKey.RevealBase64() }));
         var wrapper = $"mount --bind {_root}/etc /etc/wireguard && mount --bind {_root}/run /run/wireguard && exec sh -s";
-        var result = await _ns.RunAsync("unshare", ["--mount", "sh", "-c", wrapper], stdin: script, timeout: TimeSpan.FromSeconds(30),
-            environment: new Dictionary<string, string>
-            {
-                ["PATH"] = $"{_root}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                ["WG_QUICK_USERSPACE_IMPLEMENTATION"] = "wireguard-go",
-                ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1",
-            });
+        var environment = new Dictionary<string, string>
+        {
+            ["PATH"] = $"{_root}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ["WG_QUICK_USERSPACE_IMPLEMENTATION"] = "wireguard-go",
+            ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1",
+        };
+        if (tmpDir is not null) environment["TMPDIR"] = tmpDir;
+        return await _ns.RunAsync("unshare", ["--mount", "sh", "-c", wrapper], stdin: script, timeout: TimeSpan.FromSeconds(30), environment: environment);
+    }
+
+    private async Task<string> ApplyAsync(string yaml)
+    {
+        var result = await RunAsync(yaml);
         Assert.True(result.ExitCode == 0, $"script failed ({result.ExitCode}):\n{result.StdOut}\n{result.StdErr}");
         Assert.DoesNotContain(_serverKey.RevealBase64(), result.StdOut + result.StdErr);
         return result.StdOut.Trim().Split('\n')[^1];
@@ -101,5 +107,24 @@ public sealed class ServerScriptNamespaceTests : IAsyncLifetime
         // 4. The interface address changes: syncconf cannot apply it, so wg-quick restarts the interface.
         Assert.Equal("restarted wg0 (interface settings changed)", await ApplyAsync(StackYaml(withPhone, "10.200.0.1/23")));
         Assert.Contains("10.200.0.1/23", await _ns.ExecAsync("ip", "-o", "addr", "show", "wg0"));
+    }
+
+    [Fact]
+    public async Task Apply_SyncconfFails_FailsAndLeavesNoStrippedConfigWithTheKeyBehind()
+    {
+        Assert.Equal("started wg0", await ApplyAsync(StackYaml()));
+        // Fault injection, not a stand-in: a wrapper that makes the real `wg syncconf` fail and passes every other call on.
+        var wg = Path.Combine(_root, "bin", "wg");
+        File.WriteAllText(wg, "#!/bin/sh\nif [ \"$1\" = syncconf ]; then echo 'injected failure' >&2; exit 1; fi\nexec /usr/bin/wg \"$@\"\n");
+        File.SetUnixFileMode(wg, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var tmp = Path.Combine(_root, "tmp");
+        Directory.CreateDirectory(tmp);
+
+        var result = await RunAsync(StackYaml(), tmp);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("injected failure", result.StdErr);
+        Assert.Empty(Directory.GetFileSystemEntries(tmp)); // the stripped config (with the private key) is gone
+        Assert.DoesNotContain(_serverKey.RevealBase64(), result.StdOut + result.StdErr);
     }
 }
