@@ -45,7 +45,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         foreach (var router in state.Hosts.Where(h => h.Role == "openwrt-peer"))
         {
             progress?.Report($"{router.Name}: ping over the tunnel, uplink, port");
-            checks.AddRange(await RouterAsync(stack, router, serverChecks.FirstOrDefault(c => c.Name == $"{server.Name} handshake with {router.Name}"), ct));
+            checks.AddRange(await RouterAsync(stack, server, router, serverChecks.FirstOrDefault(c => c.Name == $"{server.Name} handshake with {router.Name}"), ct));
         }
         return new VerifyReport(stack.Name, checks);
     }
@@ -141,7 +141,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         return checks;
     }
 
-    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState router, VerifyCheck? handshake, CancellationToken ct)
+    private async Task<IReadOnlyList<VerifyCheck>> RouterAsync(Stack stack, HostState server, HostState router, VerifyCheck? handshake, CancellationToken ct)
     {
         var wg = router.WireGuard!;
         var peer = stack.Peers.Single(p => p.Name == router.Name);
@@ -152,6 +152,8 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
             + ScriptSections.Begin("watchdog") + $"cat {OpenWrtWatchdog.StatusPath} 2>/dev/null; echo now=$(date +%s)\n"
             + WireGuardProbe.Script(wg.Name);
         IReadOnlyDictionary<string, string> s;
+        // The server's counters for this peer around the probe (which travels the tunnel): what is live, for the diagnosis.
+        var before = await TransferAsync(server, peer.PublicKey.ToBase64(), ct);
         try
         {
             var result = await shell.RunAsync(router.Name, router.Connection, script, ct);
@@ -161,17 +163,26 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {
             // Never point at a check that passed: a recent handshake with no answer now means the path broke since.
+            var after = before is null ? null : await TransferAsync(server, peer.PublicKey.ToBase64(), ct);
+            if (before is { } b && after is { } a && a.Rx > b.Rx)
+                // Bytes came back through the tunnel while the probe ran: the path works, the router's sshd did not answer.
+                return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
+                    $"the tunnel carries traffic ({server.Name} received {a.Rx - b.Rx} B from {router.Name} while the probe ran) but SSH on the router did not answer: sshd (dropbear) is off or refuses {server.Name}'s key",
+                    $"check dropbear on the router (at its console or LAN): /etc/init.d/dropbear status")];
+            var silent = before is { } b2 && after is { } a2 && a2.Tx > b2.Tx
+                ? $"; while the probe ran {server.Name} sent {a2.Tx - b2.Tx} B to {router.Name} and received nothing back"
+                : "";
             if (handshake?.Status == CheckStatus.Pass)
             {
                 var fallback = peer.Endpoint.FallbackPort is { } f
                     ? $"its failover watchdog moves it to port {f} after {peer.Keepalive + OpenWrtWatchdog.DeadMarginSeconds}s without a received byte: verify again in a minute"
                     : "no fallback port is set (endpoint.fallbackPort)";
                 return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
-                    $"the last handshake is recent ({handshake.Detail}) but the router does not answer now: the path router → {stack.Hub.Name} broke since; a carrier blocking UDP {peer.Endpoint.Port} is the usual cause",
+                    $"the last handshake is recent ({handshake.Detail}) but the router does not answer now{silent}: the path router → {stack.Hub.Name} broke since; a carrier blocking UDP {peer.Endpoint.Port} is the usual cause",
                     $"{fallback}; by hand on the router: wg set {wg.Name} peer {stack.Server.PublicKey.ToBase64()} endpoint {peer.Endpoint.Host}:{peer.Endpoint.FallbackPort ?? peer.Endpoint.Port}")];
             }
             return [new VerifyCheck($"{router.Name} reachable through the tunnel", CheckStatus.Fail, ex.Message,
-                "the tunnel is down (see the handshake check) or sshd on the router is off", $"fix the handshake first; the router is reachable only through the tunnel, from {stack.Proxmox.ContainerName}")];
+                $"the tunnel is down (see the handshake check){silent}", $"fix the handshake first; the router is reachable only through the tunnel, from {stack.Proxmox.ContainerName}")];
         }
         var checks = new List<VerifyCheck>();
         var ping = s.GetValueOrDefault("ping", "");
@@ -206,6 +217,26 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
             port is null ? "no endpoint" : $"{uplink} ({dev}), port {port} ({portName})" + WatchdogWhy(s.GetValueOrDefault("watchdog", ""), port.Value),
             port is null ? "the router has no endpoint for the server" : null, port is null ? $"set endpoint_host {peer.Endpoint.Host}, endpoint_port {peer.Endpoint.Port} (pulumi up)" : null));
         return checks;
+    }
+
+    /// <summary>The server's received and sent bytes for one peer (<c>wg show IFACE transfer</c>); null when they cannot be read.</summary>
+    private async Task<(long Rx, long Tx)?> TransferAsync(HostState server, string peerKey, CancellationToken ct)
+    {
+        try
+        {
+            var r = await shell.RunAsync(server.Name, server.Connection, $"wg show {Sh.Quote(server.WireGuard!.Name)} transfer\n", ct);
+            if (r.ExitCode != 0) return null;
+            foreach (var line in r.StdOut.Split('\n'))
+            {
+                var f = line.Trim().Split('\t');
+                if (f.Length == 3 && f[0] == peerKey && long.TryParse(f[1], CultureInfo.InvariantCulture, out var rx) && long.TryParse(f[2], CultureInfo.InvariantCulture, out var tx))
+                    return (rx, tx);
+            }
+        }
+        catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
+        {
+        }
+        return null;
     }
 
     /// <summary>"; failover watchdog, 42s ago: &lt;reason&gt;" when the watchdog's last decision put the router on <paramref name="port"/>.</summary>

@@ -235,7 +235,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     /// <summary>
     /// Makes room for a new session of <paramref name="from"/> (see <see cref="SessionAdmission"/>): closes the
     /// oldest unconfirmed session of its source or prefix when that is at its cap, then, when the table is full, the
-    /// oldest unconfirmed session, else the longest idle one if it has been idle past <see cref="StaleAfter"/>.
+    /// oldest unconfirmed session of the prefix holding the most, else the longest idle one if it has been idle past <see cref="StaleAfter"/>.
     /// False (the newcomer refused) only when the table is full of sessions in use.
     /// </summary>
     private bool MakeRoom(SocketAddress from, out UInt128 source, out UInt128 prefix)
@@ -244,7 +244,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         while (_admission.OverCapVictim(source, prefix) is { } victim) Evict(victim, "its source or prefix is at its cap of unconfirmed sessions");
         while (ActiveSessions >= _options.MaxSessions)
         {
-            if (_admission.OldestPending() is { } pending)
+            if (_admission.PendingToEvict() is { } pending)
             {
                 Evict(pending, "table full; the backend never answered it");
                 continue;

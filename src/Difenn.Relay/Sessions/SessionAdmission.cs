@@ -13,8 +13,8 @@ namespace Difenn.Relay.Sessions;
 /// <item>capped per source (an IPv4 address, an IPv6 /64: one host) and per prefix (an IPv4 /24, an IPv6 /48: one
 /// network), and a newcomer over a cap replaces the oldest pending session of its own source or prefix, so one
 /// network recycles its own entries and never pushes out anyone else's;</item>
-/// <item>the first to go when the table is full (the oldest pending one), so a newcomer is never refused while a
-/// session nobody answered holds a slot;</item>
+/// <item>the first to go when the table is full (the oldest pending one of the prefix holding the most: see
+/// <see cref="PendingToEvict"/>), so a newcomer is never refused while a session nobody answered holds a slot;</item>
 /// <item>closed after <see cref="Configuration.RelayOptions.UnconfirmedTimeout"/> whatever traffic keeps them busy,
 /// and never written to the state file.</item>
 /// </list>
@@ -69,10 +69,23 @@ internal sealed class SessionAdmission(int maxPerSource, int maxPerPrefix)
         }
     }
 
-    /// <summary>The oldest pending session (the one to evict when the table is full), or null.</summary>
-    public Session? OldestPending()
+    /// <summary>
+    /// The pending session to evict when the table is full, or null: the oldest pending session of the prefix that holds
+    /// the most pending sessions (the oldest overall when every prefix holds one). A fair share rather than plain age:
+    /// a flood from many prefixes recycles its own entries, and a real client's single pending session, in a prefix of
+    /// its own, is not pushed out before its server can answer, however slow that answer is under the flood.
+    /// Scans the pending list (at most the table's size); called only while the table is full, never per datagram.
+    /// </summary>
+    public Session? PendingToEvict()
     {
-        lock (_lock) return _pending.First?.Value;
+        lock (_lock)
+        {
+            var most = 0;
+            foreach (var count in _perPrefix.Values) most = Math.Max(most, count);
+            for (var node = _pending.First; node is not null; node = node.Next)
+                if (_perPrefix.GetValueOrDefault(node.Value.PrefixKey) == most) return node.Value;
+            return _pending.First?.Value;
+        }
     }
 
     /// <summary>Records <paramref name="session"/> (just opened, its keys set) as pending.</summary>

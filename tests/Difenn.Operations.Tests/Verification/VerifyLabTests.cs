@@ -61,6 +61,24 @@ public sealed class VerifyLabTests : DeployedLabTest
         Assert.Equal(CheckStatus.Fail, unreachable.Status);
         Assert.DoesNotContain("see the handshake check", unreachable.Cause);
         Assert.Contains("blocking UDP 51820", unreachable.Cause);
+        Assert.Matches(@"ct2914 sent \d+ B to xe300 and received nothing back", unreachable.Cause); // live counters, not a guess
         Assert.Contains("port 443", unreachable.Fix);
+    }
+
+    [Fact]
+    public async Task Verify_RouterSshRefusedTunnelUp_NamesSshNotThePath()
+    {
+        // The tunnel works, but SSH on the router refuses (as with dropbear stopped): the refusal comes back through
+        // the tunnel, and the server's counters show it.
+        (await Lab.RouterConsoleAsync("iptables -I INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset\n")).EnsureSuccess("refuse ssh");
+
+        var report = await VerifyAsync();
+
+        Assert.Equal(1, report.ExitCode);
+        var unreachable = Assert.Single(report.Checks, c => c.Name == "xe300 reachable through the tunnel");
+        Assert.Equal(CheckStatus.Fail, unreachable.Status);
+        Assert.Matches(@"the tunnel carries traffic \(ct2914 received \d+ B from xe300", unreachable.Cause);
+        Assert.Contains("dropbear", unreachable.Fix);
+        Assert.DoesNotContain("blocking UDP", unreachable.Cause);
     }
 }

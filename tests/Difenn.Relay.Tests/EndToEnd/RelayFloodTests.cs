@@ -18,7 +18,7 @@ public class RelayFloodTests
             var state = Path.Combine(dir, "sessions");
             // A small table, so the flood fills it many times over within the test.
             await lab.StartRelayAsync(state, "--max-sessions", "128");
-            Assert.True(await lab.PingAsync(TimeSpan.FromSeconds(15)), "no initial ping: " + lab.RelayLog);
+            Assert.True(await lab.PingAsync(TimeSpan.FromSeconds(15)), "no initial ping: " + Log(lab));
 
             // 256 addresses in 16 /24s, 8 ports each: 2048 endpoints, every one valid by MAC1, each kept busy by a
             // type-4 datagram after its initiation.
@@ -32,7 +32,7 @@ public class RelayFloodTests
             Assert.True(await lab.PingAsync(TimeSpan.FromSeconds(35)), "the real client did not get through the flood: " + Tail(lab));
             Assert.False(flood.IsCompleted, "the flood ended before the client got through; the test proves nothing");
             Assert.True(await flood > 5000);
-            var log = lab.RelayLog.ToString();
+            var log = Log(lab);
             Assert.Contains("session opened 10.0.1.1:40001", log);
             Assert.Contains("evicted: table full; the backend never answered it", log);
 
@@ -42,10 +42,10 @@ public class RelayFloodTests
             Assert.NotEmpty(saved);
             Assert.All(saved, l => Assert.Contains(" 10.0.1.1:", l));
             Assert.DoesNotContain(saved, l => l.Contains(" 10.1."));
-            lab.RelayLog.Clear();
+            lock (lab.RelayLog) lab.RelayLog.Clear();
             await lab.StartRelayAsync(state, "--max-sessions", "128");
             Assert.True(await lab.PingAsync(TimeSpan.FromSeconds(3)), "tunnel did not continue through the restarted relay: " + Tail(lab));
-            Assert.Matches(new Regex($"restored {saved.Count} sessions"), lab.RelayLog.ToString());
+            Assert.Matches(new Regex($"restored {saved.Count} sessions"), Log(lab));
         }
         finally
         {
@@ -53,9 +53,15 @@ public class RelayFloodTests
         }
     }
 
+    /// <summary>The relay's log so far (its stderr is appended under this lock while the relay runs).</summary>
+    private static string Log(TunnelLab lab)
+    {
+        lock (lab.RelayLog) return lab.RelayLog.ToString();
+    }
+
     private static string Tail(TunnelLab lab)
     {
-        var text = lab.RelayLog.ToString();
+        var text = Log(lab);
         return text.Length > 4000 ? text[^4000..] : text;
     }
 }

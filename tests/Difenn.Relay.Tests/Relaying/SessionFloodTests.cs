@@ -54,6 +54,31 @@ public sealed class SessionFloodTests : IDisposable
     }
 
     [Fact]
+    public async Task TableFull_EvictsFromTheBusiestPrefix_NotTheLoneClientThatCameFirst()
+    {
+        using var backend = new EchoBackend { Silent = true }; // a server slow to answer: nothing is confirmed yet
+        await using var relay = await StartAsync(backend, o => o with { MaxSessions = 4 });
+        using var lone = new UdpClientSocket(IPAddress.Parse("127.0.1.1")); // a real client, alone in its /24, oldest
+        lone.Send(Packets.Transport(1), relay.LocalEndPoints[0]);
+        await Task.Delay(50);
+        var flood = Enumerable.Range(0, 4).Select(_ => new UdpClientSocket()).ToList(); // 127.0.0.1, one /24
+        foreach (var c in flood)
+        {
+            c.Send(Packets.Transport(1), relay.LocalEndPoints[0]);
+            await Task.Delay(50);
+        }
+        await Until(() => Volatile.Read(ref backend.Received) == 5, "every datagram should reach the backend");
+        Assert.Equal(1, relay.Metrics.Evicted);
+
+        // The lone client's session is still there: its next datagram opens nothing and evicts nobody.
+        lone.Send(Packets.Transport(1), relay.LocalEndPoints[0]);
+        await Until(() => Volatile.Read(ref backend.Received) == 6, "the lone client's datagram should reach the backend");
+        Assert.Equal(1, relay.Metrics.Evicted);
+        Assert.Equal(4, relay.ActiveSessions);
+        flood.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
     public async Task TableFull_ConfirmedSessionInUse_NeverEvictedByUnansweredNewcomers()
     {
         using var backend = new EchoBackend();
