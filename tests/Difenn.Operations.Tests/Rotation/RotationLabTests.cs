@@ -257,6 +257,16 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
 
         public static async Task<PingRun> StartAsync(string netns, string target)
         {
+            // The tunnel first (a deploy or the previous rotation may still be reloading the router's interface):
+            // ping exits at once with "Network is unreachable" while its route is missing, and would measure nothing.
+            for (var i = 0; i < 60; i++)
+            {
+                using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", ["netns", "exec", netns, "ping", "-c", "1", "-W", "1", target])
+                    { RedirectStandardOutput = true, RedirectStandardError = true })!;
+                await probe.WaitForExitAsync();
+                if (probe.ExitCode == 0) break;
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
             var psi = new System.Diagnostics.ProcessStartInfo("ip", ["netns", "exec", netns, "ping", "-D", "-i", "0.2", "-W", "1", target]) { RedirectStandardOutput = true };
             var run = new PingRun(System.Diagnostics.Process.Start(psi)!);
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -273,6 +283,7 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
                 .Where(m => m.Success).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
             var gap = replies.Zip(replies.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max();
             var summary = System.Text.RegularExpressions.Regex.Match(string.Join("\n", lines), @"(\d+) packets transmitted, (\d+) received");
+            Assert.True(summary.Success, "ping printed no summary (it stopped early):\n" + string.Join("\n", lines));
             return (int.Parse(summary.Groups[1].Value), int.Parse(summary.Groups[2].Value), TimeSpan.FromSeconds(gap));
         }
 
