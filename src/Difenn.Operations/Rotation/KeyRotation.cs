@@ -433,7 +433,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new ServerPeers(now, handshakes);
     }
 
-    private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss} {line}");
+    private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
 
 
     private static string Describe(RotationPlan plan) => plan.Target switch

@@ -64,6 +64,18 @@ public static class OpenWrtRenderer
     public const string PrivatePackage = "difenn_network";
 
     /// <summary>
+    /// A router command that makes a pending switch (the apply script's change going live) happen now; does nothing
+    /// when none is pending. Prints <c>told</c>.
+    /// </summary>
+    public const string SwitchNowCommand = "f=/etc/difenn/switch.fifo; if [ -p \"$f\" ]; then exec 4<>\"$f\"; echo now >&4; exec 4<&-; fi; echo told";
+
+    /// <summary>
+    /// The environment variable (a whole number of seconds, below the rollback timer) that makes the apply script wait
+    /// that long for <see cref="SwitchNowCommand"/> before it switches by itself (default 2 s).
+    /// </summary>
+    public const string SwitchWaitVariable = "DIFENN_SWITCH_WAIT";
+
+    /// <summary>
     /// Shell functions both router scripts start with: a private copy of the committed <c>/etc/config/network</c>
     /// (never the staged changes), <c>u</c> = uci on that copy, <c>ours</c> = our sections as <c>uci show</c> prints
     /// them, <c>install_private</c> = commit the copy and put it in place atomically, <c>forget_our_staged</c> = drop
@@ -93,6 +105,42 @@ public static class OpenWrtRenderer
         }
         latest_handshake() { wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}'; }
         cancel_rollback() { if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi; }
+        # The live WireGuard settings of $IFACE in the network config file $1, in `wg setconf` form, built as netifd's
+        # wireguard proto handler builds them (all of the interface's peer sections, disabled ones left out, port 51820
+        # by default, IPv6 hosts bracketed). Printed to a pipe only: the private key never goes to another file.
+        wg_conf() {
+          d=$(mktemp -d /tmp/difenn.XXXXXX)
+          cp "$1" "$d/$PKG"
+          g() { uci -c "$d" -q get "$PKG.$1" || true; }
+          echo "[Interface]"
+          echo "PrivateKey = $(g "$IFACE.private_key")"
+          v=$(g "$IFACE.listen_port"); [ -z "$v" ] || echo "ListenPort = $v"
+          for p in $(uci -c "$d" -X -q show "$PKG" | sed -n "s/^$PKG\.\([^.=]*\)=wireguard_$IFACE\$/\1/p"); do
+            [ "$(g "$p.disabled")" != 1 ] || continue
+            echo "[Peer]"
+            echo "PublicKey = $(g "$p.public_key")"
+            v=$(g "$p.preshared_key"); [ -z "$v" ] || echo "PresharedKey = $v"
+            h=$(g "$p.endpoint_host"); v=$(g "$p.endpoint_port")
+            case "$h" in *:*) h="[$h]" ;; esac
+            [ -z "$h" ] || echo "Endpoint = $h:${v:-51820}"
+            v=$(g "$p.persistent_keepalive"); [ -z "$v" ] || [ "$v" = 0 ] || echo "PersistentKeepalive = $v"
+            v=$(g "$p.allowed_ips"); [ -z "$v" ] || echo "AllowedIPs = $(echo $v | sed 's/ /, /g')"
+          done
+          rm -rf "$d"
+        }
+        # Puts the committed config on the live interface. netifd's `network reload` cannot: it ignores peer sections
+        # (a new server key, endpoint or preshared key never reaches the interface) and restarts the interface,
+        # cutting every session, when the interface section changed. So WireGuard's own settings go in directly, with
+        # `wg setconf` (the interface, its addresses and routes stay; every peer starts afresh and handshakes at once).
+        # With $1 = restart (addresses, allowed IPs and their routes, MTU... changed) or no live interface yet, netifd
+        # restarts it instead (`ifup`: it reloads the config, then brings the interface down and up with all its peers).
+        switch_live() {
+          if [ "$1" = restart ] || ! wg show "$IFACE" >/dev/null 2>&1; then
+            ifup "$IFACE"
+          else
+            wg_conf /etc/config/network | wg setconf "$IFACE" /dev/stdin
+          fi
+        }
 
         """;
 
@@ -146,9 +194,20 @@ public static class OpenWrtRenderer
           chmod 600 "$BACKUP"
           cat /etc/config/network > "$BACKUP"
         fi
+        # Only WireGuard's own settings changed: they go on the live interface without a restart (see switch_live).
+        live_only() { grep -Ev "\\.(private_key|listen_port|public_key|preshared_key|endpoint_host|endpoint_port|persistent_keepalive)=" || true; }
+        how=live
+        [ "$(echo "$before" | live_only)" = "$(echo "$after" | live_only)" ] || how=restart
+        # The switch waits SWITCH_WAIT seconds (default 2: the caller must hear "applied" before the change cuts the
+        # tunnel this session runs through), or less when told (SwitchNowCommand). A key rotation tells
+        # it right before the server changes, so both ends change together (DIFENN_SWITCH_WAIT is its longest wait).
+        SWITCH_WAIT=${DIFENN_SWITCH_WAIT:-2}
+        case "$SWITCH_WAIT" in ''|*[!0-9]*) SWITCH_WAIT=2 ;; esac
+        [ "$SWITCH_WAIT" -lt {{rollbackSeconds}} ] || SWITCH_WAIT=2
         install_private
-        echo $(( $(date +%s) + 2 )) > "$STATE/changed.at"
-        # Arm the rollback BEFORE reloading: the reload may cut the very tunnel this script arrived through. An earlier
+        # When the change goes live (rewritten by the switch itself): the rollback timer wants a handshake after it.
+        echo $(( $(date +%s) + SWITCH_WAIT )) > "$STATE/changed.at"
+        # Arm the rollback BEFORE switching: the switch may cut the very tunnel this script arrived through. An earlier
         # change's timer still pending is cancelled: this one restores the same backup, on the new change's schedule.
         cancel_rollback
         # The decision is written down (kept / rolled back): a rotation asks for it before it touches the server.
@@ -157,28 +216,31 @@ public static class OpenWrtRenderer
           sleep {{rollbackSeconds}}
           last=$(latest_handshake)
           now=$(date +%s)
-          if [ $((now - last)) -le {{rollbackSeconds}} ]; then echo "kept $now" > {{OpenWrtRollback.DecisionFile}}; fi
-          if [ $((now - last)) -gt {{rollbackSeconds}} ]; then
+          if [ "$last" -ge "$(cat "$STATE/changed.at" 2>/dev/null || echo $now)" ]; then
+            echo "kept $now" > {{OpenWrtRollback.DecisionFile}}
+          else
             echo "rolled back $now" > {{OpenWrtRollback.DecisionFile}}
             cp "$BACKUP" /etc/config/network
-            /etc/init.d/network reload
+            # The whole previous config, peers included, through netifd (a reload alone would leave the peers).
+            ifup "$IFACE" || /etc/init.d/network reload
             logger -t difenn "rolled back $IFACE: no handshake within {{rollbackSeconds}}s of the change"
           fi
           rm -f "$STATE/rollback.pid" ) </dev/null >/dev/null 2>&1 &
         echo $! > "$STATE/rollback.pid"
-        # Reload a moment after answering: a key change cuts the very tunnel this session runs through, and the
-        # caller must hear "applied" before it goes (it then changes the server, which brings the tunnel back).
-        # Then start the handshake at once rather than at WireGuard's next retry (up to 5 s away, if the server was not
-        # ready for the first): while none has completed since the reload, renew the peer every second (a fresh peer
-        # initiates at once; the key never touches the disk). Ten tries, then WireGuard's own retries.
-        ( trap '' HUP; sleep 2; /etc/init.d/network reload
-          reloaded=$(date +%s); tries=0
-          while [ $tries -lt 10 ]; do
-            sleep 1; tries=$((tries + 1))
-            [ "$(latest_handshake)" -ge "$reloaded" ] && break
-            wg showconf "$IFACE" 2>/dev/null | wg setconf "$IFACE" /dev/stdin 2>/dev/null || true
-          done ) </dev/null >/dev/null 2>&1 &
-        echo "applied; reload in 2s; rollback armed for {{rollbackSeconds}}s"
+        # The switch, in the background, waiting on a FIFO: a line written to it (SwitchNowCommand) wakes it at once.
+        # The FIFO is opened read-write before the job starts (it inherits it: a line written early is not lost) and
+        # removed first thing on waking, so a late line finds nothing to wake; opening read-write never blocks a writer.
+        rm -f "$STATE/switch.fifo"
+        mkfifo -m 600 "$STATE/switch.fifo"
+        exec 3<>"$STATE/switch.fifo"
+        ( trap '' HUP
+          read -t "$SWITCH_WAIT" line <&3 || true
+          rm -f "$STATE/switch.fifo"
+          exec 3<&-
+          date +%s > "$STATE/changed.at"
+          switch_live $how || logger -t difenn "could not switch $IFACE to the new config ($how)" ) </dev/null >/dev/null 2>&1 &
+        exec 3<&-
+        echo "applied; switching in ${SWITCH_WAIT}s (sooner when told); rollback armed for {{rollbackSeconds}}s"
 
         """;
 

@@ -135,6 +135,7 @@ public sealed class TopologyLab : IAsyncDisposable
         // router's own), busybox as sh and the usual applets, a FAKE netifd; sshd only reachable through the tunnel.
         File.WriteAllText(Path.Combine(RouterDir, "upper/config/network"), OpenWrtTools.InitialNetwork);
         CopyFake("netifd", Path.Combine(RouterDir, "upper/init.d"), "network");
+        CopyFake("netifd", Path.Combine(RouterDir, "bin"), "ifup");
         OpenWrtTools.InstallInto(Path.Combine(RouterDir, "bin"));
         Directory.CreateDirectory("/tmp/.uci"); // bind-mount target only
         Router = await Own(SshServer.StartAsync(RouterNs, Path.Combine(RouterDir, "sshd"), [ctKey], SearchPath($"{RouterDir}/bin"),

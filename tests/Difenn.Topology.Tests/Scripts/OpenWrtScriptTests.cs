@@ -10,8 +10,9 @@ namespace Difenn.Topology.Tests.Scripts;
 /// <summary>
 /// Runs the XE300's rendered scripts for real, as the router would: under busybox sh (OpenWrt's ash) with OpenWrt's
 /// own uci, inside a private mount namespace whose /etc is an overlay and whose /tmp/.uci (uci's shared staging
-/// directory) is the test's own (the machine's /etc and /tmp are never written). Only netifd's init script is a FAKE
-/// here (it records reloads); the lab runs a fake netifd that applies the config to a real interface.
+/// directory) is the test's own (the machine's /etc and /tmp are never written). netifd (its init script and ifup) is
+/// a FAKE here that only records the calls, and `wg` a FAKE that reports a handshake and records setconf; the lab runs
+/// the real wg and a fake netifd that applies the config to a real interface as netifd does.
 /// </summary>
 public sealed class OpenWrtRouter : IDisposable
 {
@@ -25,8 +26,17 @@ public sealed class OpenWrtRouter : IDisposable
         File.WriteAllText(Path.Combine(Root, "upper/config/network"), InitialNetwork);
         File.WriteAllText(Path.Combine(Root, "upper/init.d/network"), "#!/bin/sh\n# FAKE netifd init script: records the call.\necho \"$*\" >> /etc/.fake-netifd.log\n");
         File.SetUnixFileMode(Path.Combine(Root, "upper/init.d/network"), (UnixFileMode)0b111_101_101);
+        WriteBin("ifup", "#!/bin/sh\n# FAKE ifup: records the call.\necho \"ifup $*\" >> /etc/.fake-netifd.log\n");
         OpenWrtTools.InstallInto(Path.Combine(Root, "bin"));
+        // One mount namespace for the router's whole life, as a real router has one /etc: every script enters it (a
+        // FIFO the apply script leaves for a later command is only the same pipe within one overlay mount).
+        var mount = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={Root}/upper,workdir={Root}/work /etc && mount --bind {Root}/uci-staging /tmp/.uci";
+        _namespace = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "sh", "-c", $"{mount} && echo ready && exec sleep infinity"])
+            { RedirectStandardOutput = true })!;
+        if (_namespace.StandardOutput.ReadLine() != "ready") throw new InvalidOperationException("could not set up the router's mount namespace");
     }
+
+    private readonly System.Diagnostics.Process _namespace;
 
     public string Root { get; }
 
@@ -38,11 +48,26 @@ public sealed class OpenWrtRouter : IDisposable
     /// <summary>uci's shared staging of <c>network</c> (other tools' pending changes), empty when none.</summary>
     public string Staged => File.Exists(Path.Combine(Root, "uci-staging/network")) ? File.ReadAllText(Path.Combine(Root, "uci-staging/network")) : "";
 
-    public string[] Reloads => File.Exists(Path.Combine(Root, "upper/.fake-netifd.log")) ? File.ReadAllLines(Path.Combine(Root, "upper/.fake-netifd.log")) : [];
+    /// <summary>Every change of the live interface, in order: <c>reload</c>, <c>ifup IFACE</c>, <c>wg setconf IFACE</c>.</summary>
+    public string[] LiveChanges => File.Exists(Path.Combine(Root, "upper/.fake-netifd.log")) ? File.ReadAllLines(Path.Combine(Root, "upper/.fake-netifd.log")) : [];
 
-    /// <summary>A FAKE `wg` reporting a handshake <paramref name="secondsAgo"/> ago for the router's interface.</summary>
+    /// <summary>What the last <c>wg setconf</c> was given, without its private key line.</summary>
+    public string LastSetconf => File.ReadAllText(Path.Combine(Root, "upper/.fake-wg-setconf"));
+
+    /// <summary>
+    /// A FAKE `wg` reporting a handshake <paramref name="secondsAgo"/> ago for the router's interface (which thus
+    /// exists); <c>wg setconf</c> is recorded (the config it was given kept without its private key line).
+    /// </summary>
     public void FakeHandshake(int secondsAgo) =>
-        WriteBin("wg", $"#!/bin/sh\n# FAKE wg: one peer, latest handshake {secondsAgo}s ago.\necho \"peer\t$(( $(date +%s) - {secondsAgo} ))\"\n");
+        WriteBin("wg", $$"""
+            #!/bin/sh
+            # FAKE wg: one peer, latest handshake {{secondsAgo}}s ago; setconf recorded.
+            case "$1" in
+              setconf) grep -v '^PrivateKey' "$3" > /etc/.fake-wg-setconf; echo "wg setconf $2" >> /etc/.fake-netifd.log ;;
+              *) echo "peer	$(( $(date +%s) - {{secondsAgo}} ))" ;;
+            esac
+
+            """);
 
     public void WriteBin(string name, string content)
     {
@@ -61,33 +86,40 @@ public sealed class OpenWrtRouter : IDisposable
     /// <summary>Runs <paramref name="script"/> like <see cref="RunAsync"/>, whatever its exit code.</summary>
     public Task<ProcessResult> TryRunAsync(string script, bool waitForBackground = false)
     {
-        var mount = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={Root}/upper,workdir={Root}/work /etc && mount --bind {Root}/uci-staging /tmp/.uci";
-        return ProcessRunner.RunAsync("unshare", ["--mount", "--propagation", "private", "sh", "-c", $"{mount} && exec {Root}/bin/sh -s"], stdin: script,
+        return ProcessRunner.RunAsync("nsenter", ["-t", _namespace.Id.ToString(), "-m", $"{Root}/bin/sh", "-s"], stdin: script,
             timeout: TimeSpan.FromSeconds(waitForBackground ? 90 : 30),
             environment: new Dictionary<string, string> { ["PATH"] = $"{Root}/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
     }
 
-    /// <summary>Waits (up to 10 s) until netifd was asked to reload <paramref name="count"/> times: the script reloads in the background.</summary>
-    public async Task WaitForReloadsAsync(int count, int seconds = 10)
+    /// <summary>Waits (up to 10 s) until the live interface was changed <paramref name="count"/> times: the script switches in the background.</summary>
+    public async Task WaitForLiveChangesAsync(int count, int seconds = 10)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (Reloads.Length < count && DateTime.UtcNow < deadline) await Task.Delay(100);
+        while (LiveChanges.Length < count && DateTime.UtcNow < deadline) await Task.Delay(100);
     }
 
-    public void Dispose() => Directory.Delete(Root, recursive: true);
-
-    public static (string Script, string Key) Xe300Script(int rollbackSeconds = 30, string? key = null)
+    public void Dispose()
     {
-        var state = Xe300State(rollbackSeconds);
+        _namespace.Kill();
+        _namespace.Dispose();
+        Directory.Delete(Root, recursive: true);
+    }
+
+    public static (string Script, string Key) Xe300Script(int rollbackSeconds = 30, string? key = null, string? serverPublicKey = null)
+    {
+        var state = Xe300State(rollbackSeconds, serverPublicKey);
         key ??= WireGuardPrivateKey.Generate().RevealBase64();
         return (state.Host("xe300").Commands.Single().Create.Reveal(new DictionarySecretSource(new Dictionary<string, string> { ["xe300PrivateKey"] = key })), key);
     }
 
     public static string Xe300DeleteScript() => Xe300State(30).Host("xe300").Commands.Single().Delete!.Reveal(new DictionarySecretSource(new Dictionary<string, string>()));
 
-    private static DesiredState Xe300State(int rollbackSeconds)
+    /// <summary>The server public key of stacks/prod.yaml.</summary>
+    public const string ProdServerPublicKey = "2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=";
+
+    private static DesiredState Xe300State(int rollbackSeconds, string? serverPublicKey = null)
     {
-        var yaml = StackFiles.ProdWith("rollbackSeconds: 120", $"rollbackSeconds: {rollbackSeconds}");
+        var yaml = StackFiles.ProdWith("rollbackSeconds: 120", $"rollbackSeconds: {rollbackSeconds}").Replace(ProdServerPublicKey, serverPublicKey ?? ProdServerPublicKey);
         return DesiredStateBuilder.Build(StackLoader.LoadFromString(yaml, "t.yaml").Stack!);
     }
 }
@@ -101,8 +133,8 @@ public class OpenWrtScriptTests
         router.FakeHandshake(secondsAgo: 1);
         var (script, key) = OpenWrtRouter.Xe300Script();
 
-        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
-        await router.WaitForReloadsAsync(1);
+        Assert.Equal("applied; switching in 2s (sooner when told); rollback armed for 30s", await router.RunAsync(script));
+        await router.WaitForLiveChangesAsync(1);
         var network = router.Network;
         Assert.Contains("config interface 'wg_difenn'", network);
         Assert.Contains($"option private_key '{key}'", network);
@@ -112,11 +144,54 @@ public class OpenWrtScriptTests
         Assert.Contains("option persistent_keepalive '25'", network);
         Assert.Contains("list allowed_ips '10.200.0.0/24'", network);
         Assert.StartsWith(OpenWrtRouter.InitialNetwork.TrimEnd(), network); // lan untouched
-        Assert.Equal(["reload"], router.Reloads);
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges); // a new interface: netifd brings it up, peers included
 
         Assert.Equal("unchanged", await router.RunAsync(script));
         Assert.Equal(network, router.Network);
-        Assert.Equal(["reload"], router.Reloads); // no second reload
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges); // no second switch
+    }
+
+    /// <summary>
+    /// A new server key is a peer-section change, which netifd's reload ignores (it compares interface sections only):
+    /// the script sets WireGuard's settings on the live interface itself, from the committed config, without a restart.
+    /// The script before only ran `network reload`: on a real router the new key never went live.
+    /// </summary>
+    [Fact]
+    public async Task Apply_ServerKeyChanged_GoesLiveWithWgSetconfWithoutRestart()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var key = WireGuardPrivateKey.Generate().RevealBase64();
+        Assert.StartsWith("applied", await router.RunAsync(OpenWrtRouter.Xe300Script(key: key).Script));
+        await router.WaitForLiveChangesAsync(1);
+        var newServer = WireGuardPrivateKey.Generate().PublicKey.ToBase64();
+
+        Assert.StartsWith("applied", await router.RunAsync(OpenWrtRouter.Xe300Script(key: key, serverPublicKey: newServer).Script));
+        await router.WaitForLiveChangesAsync(2);
+
+        Assert.Equal(["ifup wg_difenn", "wg setconf wg_difenn"], router.LiveChanges);
+        Assert.Equal($"[Interface]\n[Peer]\nPublicKey = {newServer}\nEndpoint = wg.trevarn.com:51820\nPersistentKeepalive = 25\nAllowedIPs = 10.200.0.0/24\n", router.LastSetconf);
+        Assert.Contains($"option public_key '{newServer}'", router.Network);
+    }
+
+    /// <summary>Told (a rotation tells it right before the server changes), the router switches at once; not before.</summary>
+    [Fact]
+    public async Task Apply_WithSwitchWait_SwitchesWhenToldNotBefore()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var (script, _) = OpenWrtRouter.Xe300Script();
+        Assert.Equal("applied; switching in 20s (sooner when told); rollback armed for 30s",
+            await router.RunAsync($"{OpenWrtRenderer.SwitchWaitVariable}=20\n" + script));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Empty(router.LiveChanges); // past the default 2 s: still waiting
+
+        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchNowCommand + "\n"));
+        await router.WaitForLiveChangesAsync(1, seconds: 3);
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
+        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchNowCommand + "\n")); // nothing pending: harmless
+        await Task.Delay(500);
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
     }
 
     [Fact]
@@ -125,11 +200,11 @@ public class OpenWrtScriptTests
         using var router = new OpenWrtRouter();
         router.WriteBin("wg", "#!/bin/sh\n# FAKE wg: the new config never handshakes.\nexit 1\n");
         var (script, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 30);
-        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; switching in 2s (sooner when told); rollback armed for 30s", await router.RunAsync(script));
         Assert.Contains("wg_difenn", router.Network);
         // The rollback job outlives the ssh session; wait for it.
-        await router.WaitForReloadsAsync(2, seconds: 60);
-        Assert.Equal(["reload", "reload"], router.Reloads);
+        await router.WaitForLiveChangesAsync(2, seconds: 60);
+        Assert.Equal(["ifup wg_difenn", "ifup wg_difenn"], router.LiveChanges); // the rollback restarts it with the old peers
         Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
     }
 
@@ -154,7 +229,7 @@ public class OpenWrtApplyBugTests
         Assert.Equal("staged", await router.RunAsync(StageBatchAsCutOffRun(script)));
         Assert.Contains("wg_difenn", router.Staged);
 
-        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; switching in 2s (sooner when told); rollback armed for 30s", await router.RunAsync(script));
         Assert.Contains($"option private_key '{key}'", router.Network);
         Assert.DoesNotContain("wg_difenn", router.Staged); // our stale staged lines are gone: no one else's commit brings them back
     }
@@ -169,7 +244,7 @@ public class OpenWrtApplyBugTests
         var staged = router.Staged;
         Assert.Contains("192.168.9.1", staged);
 
-        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script)); // the change path
+        Assert.Equal("applied; switching in 2s (sooner when told); rollback armed for 30s", await router.RunAsync(script)); // the change path
         Assert.Contains("option ipaddr '192.168.8.1'", router.Network);
         Assert.DoesNotContain("192.168.9.1", router.Network);
         Assert.Equal(staged, router.Staged);
@@ -221,7 +296,7 @@ public class OpenWrtApplyBugTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("uci batch failed, nothing changed", r.StdErr);
         Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
-        Assert.Empty(router.Reloads);
+        Assert.Empty(router.LiveChanges);
 
         // A batch that runs cleanly but gives other sections than desired is refused the same way.
         var wrong = OpenWrtRenderer.ApplyScript("wg_difenn", 30, ["wg_difenn"], $"set {pkg}.wg_difenn=interface\n",
@@ -239,7 +314,7 @@ public class OpenWrtApplyBugTests
         router.FakeHandshake(secondsAgo: 1);
         var (script, _) = OpenWrtRouter.Xe300Script();
         Assert.StartsWith("applied", await router.RunAsync(script));
-        await router.WaitForReloadsAsync(1);
+        await router.WaitForLiveChangesAsync(1);
         await router.RunAsync("uci set network.guest=interface\nuci set network.guest.proto='static'\nuci commit network\necho ok\n");
         var network = router.Network;
         Assert.True(network.IndexOf("'guest'", StringComparison.Ordinal) > network.IndexOf("'wg_difenn_server'", StringComparison.Ordinal));
@@ -247,7 +322,7 @@ public class OpenWrtApplyBugTests
         Assert.Equal("unchanged", await router.RunAsync(script));
         Assert.Equal(network, router.Network); // no reorder
         await Task.Delay(2500);
-        Assert.Equal(["reload"], router.Reloads);
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
     }
 
     [Fact]
@@ -257,16 +332,16 @@ public class OpenWrtApplyBugTests
         router.FakeHandshake(secondsAgo: 1);
         var (script, _) = OpenWrtRouter.Xe300Script();
         Assert.StartsWith("applied", await router.RunAsync(script));
-        await router.WaitForReloadsAsync(1);
+        await router.WaitForLiveChangesAsync(1);
         await router.RunAsync("uci set network.lan.ipaddr='192.168.9.1'\necho ok\n");
         var staged = router.Staged;
 
         Assert.Equal("deleted", await router.RunAsync(OpenWrtRouter.Xe300DeleteScript()));
         Assert.Equal(OpenWrtRouter.InitialNetwork, router.Network);
         Assert.Equal(staged, router.Staged);
-        Assert.Equal(["reload", "reload"], router.Reloads);
+        Assert.Equal(["ifup wg_difenn", "reload"], router.LiveChanges); // netifd takes down an interface gone from the config
         Assert.Equal("absent", await router.RunAsync(OpenWrtRouter.Xe300DeleteScript()));
-        Assert.Equal(["reload", "reload"], router.Reloads);
+        Assert.Equal(["ifup wg_difenn", "reload"], router.LiveChanges);
     }
 }
 
@@ -278,9 +353,9 @@ public class OpenWrtRollbackNotNeededTests
         using var router = new OpenWrtRouter();
         router.FakeHandshake(secondsAgo: 2);
         var (script, _) = OpenWrtRouter.Xe300Script(rollbackSeconds: 30);
-        Assert.Equal("applied; reload in 2s; rollback armed for 30s", await router.RunAsync(script));
+        Assert.Equal("applied; switching in 2s (sooner when told); rollback armed for 30s", await router.RunAsync(script));
         await Task.Delay(TimeSpan.FromSeconds(34));
-        Assert.Equal(["reload"], router.Reloads);
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
         Assert.Contains("wg_difenn", router.Network);
     }
 }
