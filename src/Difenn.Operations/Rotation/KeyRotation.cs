@@ -39,8 +39,8 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         if (plan.Target == RotationTarget.ServerKey)
             steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate; sessions kept by its state file)");
         steps.AddRange(plan.Routers.Select(r =>
-            $"{r.Name}: apply the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed before the reload 2 s later (no handshake → it restores its previous config by itself)"));
-        steps.Add($"{server.Name}: at once, write the new {server.Files[0].Path}, apply it live (wg syncconf) and start the handshake with {string.Join(", ", plan.Routers.Select(r => r.Name))} (a packet through the tunnel)");
+            $"{r.Name}: commit the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed; the new config goes live when told (at most 10 s later); no handshake → it restores its previous config by itself"));
+        steps.Add($"{server.Name}: at once, tell {string.Join(", ", plan.Routers.Select(r => r.Name))} to switch 1 s later (through the tunnel, from {server.Name}), write the new {server.Files[0].Path} and apply it live (wg syncconf): the server changes first, the router's handshake right after meets it");
         steps.Add($"confirm: a new handshake seen on {server.Name} well before a router's timer decides; otherwise, once it has decided, ask the router through the tunnel what it decided");
         steps.Add($"success: commit '{plan.SecretName}'" + (plan.OldPublicKey is null ? "" : $", replace {plan.OldPublicKey} with the new public key in {plan.Before.SourceFile}")
             + (plan.Target == RotationTarget.ServerKey ? " and list it under server.previousPublicKeys" : ""));
@@ -109,7 +109,9 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             {
                 var rollback = TimeSpan.FromSeconds(RollbackSecondsOf(plan.After, r.Name));
                 earliest[r.Name] = DateTime.UtcNow + rollback; // its timer is armed after the script starts...
-                var result = await shell.RunAsync(r.Name, r.Connection, r.Commands.Single().Create.Reveal(newSecrets), ct);
+                // The router waits up to SwitchWait for the server step to tell it to switch (else it switches by itself).
+                var script = $"{OpenWrtRenderer.SwitchWaitVariable}={(int)SwitchWait.TotalSeconds}\n" + r.Commands.Single().Create.Reveal(newSecrets);
+                var result = await shell.RunAsync(r.Name, r.Connection, script, ct);
                 result.EnsureSuccess(r.Name, "applying the new router config");
                 latest[r.Name] = DateTime.UtcNow + rollback; // ...and before it answers
                 Log($"{r.Name}: {RemoteResult.LastLine(result.StdOut)}");
@@ -258,7 +260,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
     private const string BaselineEnd = "difenn-baseline-end";
 
     /// <summary>
-    /// The server step: the latest handshakes before the change (between markers), the apply script, then a packet to
+    /// The server step: each router told to switch, the latest handshakes before the change (between markers), the apply script, then a packet to
     /// each router's tunnel address, which makes the server initiate the handshake at once. For a new peer key the
     /// new peer gets the old key's endpoint first (the router's address as the server last saw it), else the server
     /// could not reach it. The kick is best effort: a failure only costs the routers' next retry.
@@ -267,6 +269,15 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
     {
         var iface = Sh.Quote(server.WireGuard!.Name);
         var sb = new System.Text.StringBuilder();
+        // Both ends change within a second: each router is told (through the tunnel, which still works) to switch one
+        // second from now, and the server changes at once. The server first: the router's first handshake after its
+        // switch then meets the new config (one that missed would be retried by WireGuard only 5 s later), and in the
+        // meantime the server queues its replies rather than dropping them. Best effort and bounded: a router not told
+        // switches by itself within SwitchWait. The baseline is read after: nothing can handshake on the new config yet.
+        for (var i = 0; i < routers.Count; i++)
+            sb.Append($"timeout 5 {OpenWrtRenderer.SshFromServer(plan.After.Peers.Single(p => p.Name == routers[i].Name).OpenWrt!)} {Sh.Quote(OpenWrtRenderer.SwitchCommand(1))} >/dev/null 2>&1 &\ntell_{i}=$!\n");
+        for (var i = 0; i < routers.Count; i++)
+            sb.Append($"wait $tell_{i} || true\n");
         sb.Append($"echo {BaselineBegin}\ndate +%s\nwg show {iface} latest-handshakes 2>/dev/null || true\necho {BaselineEnd}\n");
         for (var i = 0; i < routers.Count; i++)
             if (plan.Target == RotationTarget.PeerKey)
@@ -379,6 +390,12 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
 
     /// <summary>A handshake seen this long before a router's timer can decide counts as seen by the router too (default 2 s).</summary>
     public TimeSpan EarlyConfirmGuard { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a router waits, after committing its new config, for the server step to tell it to switch before it
+    /// switches by itself (default 10 s; well under every rollback timer, at least 30 s).
+    /// </summary>
+    public TimeSpan SwitchWait { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often a router is tried through the tunnel after its timer decided (default 2).</summary>
     public int RouterAskAttempts { get; init; } = 2;

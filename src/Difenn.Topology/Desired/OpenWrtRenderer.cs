@@ -46,15 +46,21 @@ public static class OpenWrtRenderer
             $"uci network.{ow.Interface} + peer, commit and reload with a {ow.RollbackSeconds}s rollback timer",
             create, delete, [$"{ServerRenderer.HostName(stack)}-{stack.Server.Interface}"]);
 
-        // Only CT2914 reaches the router (its AllowedIPs hold the server's VPN address only), so ssh from there;
-        // ConnectTimeout: with the tunnel down, fail in seconds rather than after TCP's two minutes.
+        // Only CT2914 reaches the router, so ssh from there.
         var px = stack.Proxmox;
-        var sshHops = $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
-        var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} -- {sshHops}");
+        var conn = new HostConnection(px.Ssh.Host, px.Ssh.Port, px.Ssh.User, px.Ssh.HostKeys, $"pct exec {px.ContainerId} -- {SshFromServer(ow)}");
         var wg = new WireGuardInterfaceSpec(ow.Interface, $"{peer.Address}/{stack.Server.Address.PrefixLength}", null, peer.PublicKey.ToBase64(),
             [new WireGuardPeerSpec("server", stack.Server.PublicKey.ToBase64(), peer.AllowedIPs.Select(a => a.ToString()).ToList(), peer.Keepalive, $"{peer.Endpoint.Host}:{peer.Endpoint.Port}", peer.PresharedKey is not null)]);
         return new HostState(peer.Name, "openwrt-peer", conn, [], [command], [], [], wg);
     }
+
+    /// <summary>
+    /// The ssh command that reaches the router from inside the server's container, through the tunnel (only CT2914
+    /// reaches it: the router's AllowedIPs hold the server's VPN address only). ConnectTimeout: with the tunnel down,
+    /// fail in seconds rather than after TCP's two minutes.
+    /// </summary>
+    public static string SshFromServer(OpenWrtSpec ow) =>
+        $"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -p {ow.Ssh.Port} {ow.Ssh.User}@{ow.Ssh.Host}";
 
     /// <summary>
     /// The package name of the apply script's private copy of <c>/etc/config/network</c>. uci reads staged changes
@@ -64,14 +70,18 @@ public static class OpenWrtRenderer
     public const string PrivatePackage = "difenn_network";
 
     /// <summary>
-    /// A router command that makes a pending switch (the apply script's change going live) happen now; does nothing
-    /// when none is pending. Prints <c>told</c>.
+    /// A router command that makes a pending switch (the apply script's change going live) happen
+    /// <paramref name="seconds"/> (0–9) from now instead of at the end of its wait; does nothing when none is pending.
+    /// Prints <c>told</c>. A key rotation gives the server that second to change first: a router that switched first
+    /// would send its handshake to a server not yet on the new config, and WireGuard retries only 5 s later.
     /// </summary>
-    public const string SwitchNowCommand = "f=/etc/difenn/switch.fifo; if [ -p \"$f\" ]; then exec 4<>\"$f\"; echo now >&4; exec 4<&-; fi; echo told";
+    public static string SwitchCommand(int seconds) => seconds is < 0 or > 9
+        ? throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "0 to 9 seconds")
+        : $"f=/etc/difenn/switch.fifo; if [ -p \"$f\" ]; then exec 4<>\"$f\"; echo {seconds} >&4; exec 4<&-; fi; echo told";
 
     /// <summary>
     /// The environment variable (a whole number of seconds, below the rollback timer) that makes the apply script wait
-    /// that long for <see cref="SwitchNowCommand"/> before it switches by itself (default 2 s).
+    /// that long for <see cref="SwitchCommand"/> before it switches by itself (default 2 s).
     /// </summary>
     public const string SwitchWaitVariable = "DIFENN_SWITCH_WAIT";
 
@@ -199,8 +209,8 @@ public static class OpenWrtRenderer
         how=live
         [ "$(echo "$before" | live_only)" = "$(echo "$after" | live_only)" ] || how=restart
         # The switch waits SWITCH_WAIT seconds (default 2: the caller must hear "applied" before the change cuts the
-        # tunnel this session runs through), or less when told (SwitchNowCommand). A key rotation tells
-        # it right before the server changes, so both ends change together (DIFENN_SWITCH_WAIT is its longest wait).
+        # tunnel this session runs through), or less when told (SwitchCommand). A key rotation tells it right before
+        # the server changes, so both ends change within a second (DIFENN_SWITCH_WAIT is then its longest wait).
         SWITCH_WAIT=${DIFENN_SWITCH_WAIT:-2}
         case "$SWITCH_WAIT" in ''|*[!0-9]*) SWITCH_WAIT=2 ;; esac
         [ "$SWITCH_WAIT" -lt {{rollbackSeconds}} ] || SWITCH_WAIT=2
@@ -227,16 +237,18 @@ public static class OpenWrtRenderer
           fi
           rm -f "$STATE/rollback.pid" ) </dev/null >/dev/null 2>&1 &
         echo $! > "$STATE/rollback.pid"
-        # The switch, in the background, waiting on a FIFO: a line written to it (SwitchNowCommand) wakes it at once.
+        # The switch, in the background, waiting on a FIFO: a line written to it (SwitchCommand: a delay) wakes it.
         # The FIFO is opened read-write before the job starts (it inherits it: a line written early is not lost) and
         # removed first thing on waking, so a late line finds nothing to wake; opening read-write never blocks a writer.
         rm -f "$STATE/switch.fifo"
         mkfifo -m 600 "$STATE/switch.fifo"
         exec 3<>"$STATE/switch.fifo"
         ( trap '' HUP
+          line=
           read -t "$SWITCH_WAIT" line <&3 || true
           rm -f "$STATE/switch.fifo"
           exec 3<&-
+          case "$line" in [0-9]) sleep "$line" ;; esac
           date +%s > "$STATE/changed.at"
           switch_live $how || logger -t difenn "could not switch $IFACE to the new config ($how)" ) </dev/null >/dev/null 2>&1 &
         exec 3<&-

@@ -174,7 +174,7 @@ public class OpenWrtScriptTests
         Assert.Contains($"option public_key '{newServer}'", router.Network);
     }
 
-    /// <summary>Told (a rotation tells it right before the server changes), the router switches at once; not before.</summary>
+    /// <summary>Told (a rotation tells it right before the server changes), the router switches when told; not before.</summary>
     [Fact]
     public async Task Apply_WithSwitchWait_SwitchesWhenToldNotBefore()
     {
@@ -186,10 +186,12 @@ public class OpenWrtScriptTests
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Empty(router.LiveChanges); // past the default 2 s: still waiting
 
-        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchNowCommand + "\n"));
-        await router.WaitForLiveChangesAsync(1, seconds: 3);
+        var told = DateTime.UtcNow;
+        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchCommand(1) + "\n"));
+        await router.WaitForLiveChangesAsync(1, seconds: 4);
         Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
-        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchNowCommand + "\n")); // nothing pending: harmless
+        Assert.True(DateTime.UtcNow - told >= TimeSpan.FromSeconds(1), "switched before the second it was given");
+        Assert.Equal("told", await router.RunAsync(OpenWrtRenderer.SwitchCommand(0) + "\n")); // nothing pending: harmless
         await Task.Delay(500);
         Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
     }
