@@ -23,7 +23,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
     /// <summary>How often the server's handshakes are polled (default 1 s).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Extra time, after a router's rollback timer fires, for it to reload and handshake again (default 40 s).</summary>
+    /// <summary>Extra time, after a router's rollback timer fires, for it to restart its interface and handshake again (default 40 s).</summary>
     public TimeSpan RollbackGrace { get; init; } = TimeSpan.FromSeconds(40);
 
     /// <summary>The steps, in order, without touching anything (for <c>--dry-run</c>).</summary>
@@ -131,10 +131,10 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         }
 
         // 5. The server at once, in one session (a round trip counts: the tunnel is down from the first of the two
-        //    changes to the handshake after the second): the last handshakes before the change, the new config, then
-        //    a packet to each router so the server starts the handshake itself should the router have reloaded first
-        //    (WireGuard would otherwise wait for the router's next retry, up to 5 s away). A router that reloads after
-        //    the server changed starts the handshake itself. Before the change no new-config handshake is possible,
+        //    changes to the handshake after the second): each router told to switch a second later, the last
+        //    handshakes before the change, the new config, then a packet to each router (should a router not told
+        //    have switched first, the server starts the handshake). The router switching after the server starts the
+        //    handshake itself, and it meets the new config. Before the change no new-config handshake is possible,
         //    so any handshake of a router's new key newer than the one read here is with the new config.
         var afterKeys = routers.ToDictionary(r => r.Name, r => PeerKey(plan.After, r.Name));
         string? serverError = null;
@@ -450,7 +450,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         return new ServerPeers(now, handshakes);
     }
 
-    private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+    private void Log(string line) => progress?.Report($"{DateTime.UtcNow:HH:mm:ss} {line}");
 
 
     private static string Describe(RotationPlan plan) => plan.Target switch

@@ -6,10 +6,10 @@ using Difenn.WireGuard.OpenWrt;
 namespace Difenn.Topology.Desired;
 
 /// <summary>
-/// An OpenWrt peer (the XE300): its uci config, committed and reloaded with a rollback timer. The router is
-/// reachable only through the tunnel being changed, so the script arms a background job before reloading: if no
-/// handshake is recent after <c>rollbackSeconds</c>, it restores the previous <c>/etc/config/network</c> and
-/// reloads, so a bad change can never strand the router.
+/// An OpenWrt peer (the XE300): its uci config, committed and put live with a rollback timer. The router is
+/// reachable only through the tunnel being changed, so the script arms a background job before switching: if no
+/// handshake follows the switch within <c>rollbackSeconds</c>, it restores the previous <c>/etc/config/network</c> and
+/// restarts the interface, so a bad change can never strand the router.
 /// </summary>
 public static class OpenWrtRenderer
 {
@@ -43,7 +43,7 @@ public static class OpenWrtRenderer
         var sections = UciBatchRenderer.SectionNames(model(_ => WireGuardPrivateKey.Generate(), _ => WireGuardPresharedKey.Generate()));
         var delete = SecretText.Plain(DeleteScript(ow.Interface, sections));
         var command = new DesiredCommand($"{peer.Name}-{ow.Interface}",
-            $"uci network.{ow.Interface} + peer, commit and reload with a {ow.RollbackSeconds}s rollback timer",
+            $"uci network.{ow.Interface} + peer, commit and put live with a {ow.RollbackSeconds}s rollback timer",
             create, delete, [$"{ServerRenderer.HostName(stack)}-{stack.Server.Interface}"]);
 
         // Only CT2914 reaches the router, so ssh from there.
@@ -193,7 +193,7 @@ public static class OpenWrtRenderer
           exit 0
         fi
         # The backup is the last config that had a handshake: while an earlier change is still on probation (its
-        # rollback timer pending, no handshake since its reload), the config in place is unverified: keep the backup.
+        # rollback timer pending, no handshake since its switch), the config in place is unverified: keep the backup.
         on_probation() {
           [ -f "$STATE/rollback.pid" ] && kill -0 "$(cat "$STATE/rollback.pid")" 2>/dev/null || return 1
           [ "$(latest_handshake)" -lt "$(cat "$STATE/changed.at" 2>/dev/null || echo 0)" ]
