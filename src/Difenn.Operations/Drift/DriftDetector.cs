@@ -53,8 +53,7 @@ public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationT
     {
         var legacy = stack.Hub.Legacy?.Containers ?? [];
         var ports = host.FirewallRules.Select(r => r.Port).ToList();
-        var compose = host.Files.Single(f => f.Path.EndsWith("compose.yaml", StringComparison.Ordinal)).Path;
-        var output = await RunAsync(host, HubProbe.Script([.. host.Containers.Select(c => c.Name), .. legacy], ports, compose), ct);
+        var output = await RunAsync(host, HubProbe.Script([.. host.Containers.Select(c => c.Name), .. legacy], ports, [.. host.Files.Select(f => f.Path)]), ct);
         var live = HubProbe.Parse(output, ports);
         // `pulumi up` deploys the relay image under a content tag (RelayImageTag) only the binary determines: when the
         // relay containers all run one content tag of the stack's image repository, that tag is the desired image

@@ -3,14 +3,14 @@ using Difenn.Topology.Desired;
 
 namespace Difenn.Operations.Live;
 
-/// <summary>The hub as it is: firewall, containers, what holds the relay ports, the compose file.</summary>
+/// <summary>The hub as it is: firewall, containers, what holds the relay ports, the relay's files.</summary>
 /// <param name="Ufw">The firewall.</param>
 /// <param name="DockerAvailable">Whether the <c>docker</c> command answered.</param>
 /// <param name="Containers">Inspected containers by name (the relay's and the legacy ones that exist).</param>
 /// <param name="PortHolders">For each relay port: the processes listening on it over UDP (empty: nothing).</param>
-/// <param name="ComposeSha256">SHA-256 (hex) of the relay's compose file, or null when it does not exist.</param>
+/// <param name="FileSha256">SHA-256 (hex) of each file asked for (the compose file, the server keys file) that exists.</param>
 public sealed record LiveHub(LiveUfw Ufw, bool DockerAvailable, IReadOnlyDictionary<string, LiveContainer> Containers,
-    IReadOnlyDictionary<int, IReadOnlyList<string>> PortHolders, string? ComposeSha256);
+    IReadOnlyDictionary<int, IReadOnlyList<string>> PortHolders, IReadOnlyDictionary<string, string> FileSha256);
 
 /// <summary>UFW's state.</summary>
 /// <param name="Installed">Whether <c>ufw</c> exists.</param>
@@ -42,14 +42,14 @@ public sealed record UfwRule(string Action, string Spec, string? Comment, string
 /// <param name="NetworkMode">Network mode.</param>
 public sealed record LiveContainer(string Name, string Image, IReadOnlyList<string> Command, bool Running, string? Health, string RestartPolicy, string NetworkMode);
 
-/// <summary>Reads the hub in one script: <c>ufw</c>, <c>docker inspect</c>, <c>ss</c>, the compose file's hash.</summary>
+/// <summary>Reads the hub in one script: <c>ufw</c>, <c>docker inspect</c>, <c>ss</c>, the relay files' hashes.</summary>
 public static class HubProbe
 {
     /// <summary>The probe script.</summary>
     /// <param name="containers">Container names to inspect (the relay's and the legacy socat ones).</param>
     /// <param name="ports">The relay ports.</param>
-    /// <param name="composePath">The relay's compose file, or null to skip it.</param>
-    public static string Script(IReadOnlyList<string> containers, IEnumerable<int> ports, string? composePath)
+    /// <param name="files">Files to hash (the relay's compose file and server keys file); none to skip.</param>
+    public static string Script(IReadOnlyList<string> containers, IEnumerable<int> ports, IReadOnlyList<string> files)
     {
         var script = "export LC_ALL=C\n"
             + ScriptSections.Begin("ufw-status")
@@ -63,8 +63,8 @@ public static class HubProbe
                 + "if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then\n"
                 + $"  echo available; docker inspect --type container {string.Join(' ', containers.Select(Sh.Quote))} 2>/dev/null || true\n"
                 + "fi\n";
-        if (composePath is not null)
-            script += ScriptSections.Begin("compose") + $"sha256sum {Sh.Quote(composePath)} 2>/dev/null | cut -d' ' -f1\n";
+        if (files.Count > 0)
+            script += ScriptSections.Begin("files") + $"sha256sum {string.Join(' ', files.Select(Sh.Quote))} 2>/dev/null || true\n";
         return script;
     }
 
@@ -91,8 +91,10 @@ public static class HubProbe
             var process = f.Length > 5 && f[5].Split('"') is { Length: >= 2 } q ? q[1] : "unknown process";
             if (!list.Contains(process)) ((List<string>)list).Add(process);
         }
-        var compose = s.GetValueOrDefault("compose", "").Trim();
-        return new LiveHub(ufw, available, containers, holders, compose.Length == 64 ? compose : null);
+        // sha256sum prints "HASH  PATH" per file it could read.
+        var files = s.GetValueOrDefault("files", "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split("  ", 2)).Where(f => f.Length == 2 && f[0].Length == 64).ToDictionary(f => f[1].Trim(), f => f[0]);
+        return new LiveHub(ufw, available, containers, holders, files);
     }
 
     /// <summary>Parses one <c>ufw show added</c> line, e.g. <c>ufw allow 51820/udp comment 'x'</c>.</summary>

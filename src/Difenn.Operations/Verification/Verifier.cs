@@ -76,7 +76,7 @@ public sealed partial class Verifier(IRemoteShell shell, Func<string, Cancellati
         LiveHub live;
         try
         {
-            live = HubProbe.Parse((await shell.RunAsync(hub.Name, hub.Connection, HubProbe.Script([], ports, composePath: null), ct)).EnsureSuccess(hub.Name, "the hub probe").StdOut, ports);
+            live = HubProbe.Parse((await shell.RunAsync(hub.Name, hub.Connection, HubProbe.Script([], ports, []), ct)).EnsureSuccess(hub.Name, "the hub probe").StdOut, ports);
         }
         catch (Exception ex) when (ex is HostUnreachableException or RemoteCommandException)
         {

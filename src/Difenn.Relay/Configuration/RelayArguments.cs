@@ -6,7 +6,7 @@ namespace Difenn.Relay.Configuration;
 /// <summary>
 /// Parses the command line, with environment variables as fallbacks so a compose file can configure the relay:
 /// DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP + DIFENN_PORT (the runbook's names) or DIFENN_RELAY_BACKEND,
-/// DIFENN_SERVER_PUBLIC_KEY (comma-separated), DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
+/// DIFENN_SERVER_PUBLIC_KEY (comma-separated), DIFENN_SERVER_PUBLIC_KEYS_FILE, DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
 /// </summary>
 public static class RelayArguments
 {
@@ -26,6 +26,8 @@ public static class RelayArguments
           --backend HOST:PORT      where datagrams go (address or DNS name, re-resolved every --resolve-interval)
           --server-public-key K    base64 public key of the WireGuard server: only handshake initiations with a
                                    valid MAC1 may open a session (repeatable: old and new key during a rotation)
+          --server-public-keys-file PATH   more such keys, one per line (# comments), re-read within a second
+                                   of a change: a rotation adds the new key without a restart
           --any-udp                relay any UDP, not only WireGuard messages (default: WireGuard only)
           --idle-timeout SECONDS   close sessions idle this long (default 180)
           --max-sessions N         session cap (default 1024); when full, a newcomer replaces the oldest session the
@@ -45,7 +47,7 @@ public static class RelayArguments
 
         Environment (used when the option is absent): DIFENN_RELAY_LISTEN (comma-separated), DIFENN_IP and
         DIFENN_PORT (the backend, as in the runbook's .env) or DIFENN_RELAY_BACKEND, DIFENN_SERVER_PUBLIC_KEY (comma-separated),
-        DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
+        DIFENN_SERVER_PUBLIC_KEYS_FILE, DIFENN_RELAY_METRICS, DIFENN_RELAY_STATE_FILE.
 
         Signals: SIGTERM/SIGINT save the state file and stop; SIGHUP saves the state file and keeps relaying.
 
@@ -60,7 +62,7 @@ public static class RelayArguments
     public static RelayOptions Parse(IReadOnlyList<string> args, Func<string, string?> env)
     {
         var listen = new List<IPEndPoint>();
-        string? backend = null, metrics = null, stateFile = null;
+        string? backend = null, metrics = null, stateFile = null, keysFile = null;
         var keys = new List<string>();
         int? idle = null, max = null, rate = null, resolve = null, unconfirmed = null, perSource = null, perPrefix = null;
         var anyUdp = false;
@@ -73,6 +75,7 @@ public static class RelayArguments
                 case "--listen": listen.Add(ParseListen(Value())); break;
                 case "--backend": backend = Value(); break;
                 case "--server-public-key": keys.Add(Value()); break;
+                case "--server-public-keys-file": keysFile = Value(); break;
                 case "--any-udp": anyUdp = true; break;
                 case "--idle-timeout": idle = Int(a, Value(), 1, 86400); break;
                 case "--max-sessions": max = Int(a, Value(), 1, 1_000_000); break;
@@ -108,7 +111,21 @@ public static class RelayArguments
                 throw new ArgumentException("--server-public-key must be a base64 WireGuard public key (44 characters)");
             keyBytes.Add(bytes[..32]);
         }
-        if (keyBytes.Count > 0 && anyUdp) throw new ArgumentException("--server-public-key checks WireGuard handshakes; it cannot be combined with --any-udp");
+        keysFile ??= env("DIFENN_SERVER_PUBLIC_KEYS_FILE");
+        if (keysFile is { Length: 0 }) keysFile = null;
+        if (keysFile is not null)
+        {
+            try
+            {
+                new ServerKeysFile(keysFile).Read(); // refused now, with its line, rather than at the first reload
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                throw new ArgumentException($"--server-public-keys-file: {ex.Message}");
+            }
+        }
+        if ((keyBytes.Count > 0 || keysFile is not null) && anyUdp)
+            throw new ArgumentException("--server-public-key checks WireGuard handshakes; it cannot be combined with --any-udp");
 
         metrics ??= env("DIFENN_RELAY_METRICS");
         IPEndPoint? metricsEp = new(IPAddress.Loopback, 9480);
@@ -132,6 +149,7 @@ public static class RelayArguments
             BackendHost = host,
             BackendPort = port,
             ServerPublicKeys = keyBytes,
+            ServerPublicKeysFile = keysFile,
             WireGuardOnly = !anyUdp,
             Metrics = metricsEp,
             StateFile = stateFile,

@@ -47,6 +47,12 @@ public sealed record RelayOptions
     /// </summary>
     public IReadOnlyList<byte[]> ServerPublicKeys { get; init; } = [];
 
+    /// <summary>
+    /// A file of further server public keys (see <see cref="ServerKeysFile"/>), re-read whenever it changes: keys can
+    /// be added or removed without a restart. Added to <see cref="ServerPublicKeys"/>. Default none.
+    /// </summary>
+    public string? ServerPublicKeysFile { get; init; }
+
     /// <summary>Where Prometheus metrics and /healthz are served. Default 127.0.0.1:9480; null disables.</summary>
     public IPEndPoint? Metrics { get; init; } = new(IPAddress.Loopback, 9480);
 

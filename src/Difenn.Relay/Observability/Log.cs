@@ -33,6 +33,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "state file {Path}: {Problem}")]
     public static partial void StateFileProblem(ILogger logger, string path, string problem);
 
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "server keys from {Path}: {Count} key(s) in force (sha256 {Sha256})")]
+    public static partial void ServerKeysLoaded(ILogger logger, string path, int count, string sha256);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "server keys file: {Problem}; keeping the {Count} key(s) in force")]
+    public static partial void ServerKeysProblem(ILogger logger, string problem, int count);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "metrics on http://{Endpoint}/metrics")]
     public static partial void MetricsListening(ILogger logger, IPEndPoint endpoint);
 }

@@ -107,6 +107,11 @@ internal sealed class RelayMetrics
 
     public long Unreachable => Interlocked.Read(ref _backendUnreachable);
 
+    private volatile string _serverKeys = "";
+
+    /// <summary>The server keys in force: their number and the SHA-256 of the keys file they came from ("" without one).</summary>
+    public void ServerKeys(int count, string fileSha256) => _serverKeys = $"difenn_relay_server_keys{{sha256=\"{fileSha256}\"}} {count}\n";
+
     /// <summary>The Prometheus text exposition (version 0.0.4).</summary>
     public string Render()
     {
@@ -145,6 +150,11 @@ internal sealed class RelayMetrics
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"send_failed\"}} {Interlocked.Read(ref _backendSendErrors)}\n");
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"unreachable\"}} {Unreachable}\n");
         sb.Append($"difenn_relay_backend_errors_total{{kind=\"reply_send_failed\"}} {Interlocked.Read(ref _replySendErrors)}\n");
+        if (_serverKeys.Length > 0)
+        {
+            Family("difenn_relay_server_keys", "gauge", "Server public keys the MAC1 gate accepts; sha256 of the keys file they were read from (a deploy waits for it).");
+            sb.Append(_serverKeys);
+        }
         // Process health: the hot path must not allocate, so allocation is a first-class signal.
         Family("difenn_relay_allocated_bytes_total", "counter", "Bytes allocated on the managed heap by the whole process.");
         sb.Append($"difenn_relay_allocated_bytes_total {GC.GetTotalAllocatedBytes(precise: true)}\n");

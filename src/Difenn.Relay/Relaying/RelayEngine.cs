@@ -55,12 +55,43 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         _time = time;
         _log = logger;
         _classifier = new WireGuardClassifier(options.ServerPublicKeys);
+        _keysFile = options.ServerPublicKeysFile is { } keysFile ? new ServerKeysFile(keysFile) : null;
         _rateLimiter = new SourceRateLimiter(options.NewSessionsPerSecondPerSource, time);
         _admission = new SessionAdmission(options.MaxUnconfirmedPerSource, options.MaxUnconfirmedPerPrefix);
         Metrics = new RelayMetrics(options.Listen.Select(l => l.ToString()).ToList())
         {
             ActiveSessions = () => ActiveSessions, UnconfirmedSessions = () => _admission.PendingCount,
         };
+        ReloadServerKeys(initial: true);
+    }
+
+    private readonly ServerKeysFile? _keysFile;
+    private string? _lastKeysProblem;
+    private int _keysInForce;
+
+    /// <summary>
+    /// (Re)reads the server keys file when it changed: its keys and the command line's are put in force at once. A
+    /// file that cannot be read or holds a bad key changes nothing (logged once per problem); at start it is fatal, as
+    /// the gate must never open for want of keys.
+    /// </summary>
+    private void ReloadServerKeys(bool initial = false)
+    {
+        if (_keysFile is null || (!initial && !_keysFile.Changed())) return;
+        try
+        {
+            var (keys, sha) = _keysFile.Read();
+            var all = _options.ServerPublicKeys.Concat(keys).ToList();
+            _classifier.SetServerKeys(all);
+            _keysInForce = all.Count;
+            _lastKeysProblem = null;
+            Metrics.ServerKeys(all.Count, sha);
+            Log.ServerKeysLoaded(_log, _keysFile.Path, all.Count, sha);
+        }
+        catch (Exception ex) when (!initial && ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            if (ex.Message != _lastKeysProblem) Log.ServerKeysProblem(_log, ex.Message, _keysInForce);
+            _lastKeysProblem = ex.Message;
+        }
     }
 
     /// <summary>The counters.</summary>
@@ -142,6 +173,7 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         }
         _rateLimiter.Prune();
         SaveSessions(force: false);
+        ReloadServerKeys();
         if (!IPAddress.TryParse(_options.BackendHost, out _) && _time.GetElapsedTime(_lastResolve, now) >= _options.ResolveInterval
             && Interlocked.Exchange(ref _resolving, 1) == 0)
         {

@@ -31,7 +31,8 @@ internal sealed class WireGuardClassifier
     /// <summary>Size of a handshake initiation.</summary>
     public const int InitiationSize = 148;
 
-    private readonly byte[][] _mac1Keys;
+    // Replaced whole (never changed in place) when the server keys file changes: a reader sees the old or the new set.
+    private volatile byte[][] _mac1Keys = [];
 
     /// <summary>Creates a classifier; with <paramref name="serverPublicKey"/> (32 bytes) initiations' MAC1 is verified.</summary>
     public WireGuardClassifier(ReadOnlySpan<byte> serverPublicKey)
@@ -43,9 +44,12 @@ internal sealed class WireGuardClassifier
     /// Creates a classifier that accepts an initiation whose MAC1 is valid for any of <paramref name="serverPublicKeys"/>
     /// (old and new key while the server's key is rotated); none: MAC1 is not checked.
     /// </summary>
-    public WireGuardClassifier(IReadOnlyList<byte[]> serverPublicKeys)
+    public WireGuardClassifier(IReadOnlyList<byte[]> serverPublicKeys) => SetServerKeys(serverPublicKeys);
+
+    /// <summary>Replaces the keys initiations are checked against (a rotation adds the new one while running).</summary>
+    public void SetServerKeys(IReadOnlyList<byte[]> serverPublicKeys)
     {
-        _mac1Keys = new byte[serverPublicKeys.Count][];
+        var keys = new byte[serverPublicKeys.Count][];
         Span<byte> input = stackalloc byte[40];
         for (var i = 0; i < serverPublicKeys.Count; i++)
         {
@@ -53,9 +57,10 @@ internal sealed class WireGuardClassifier
             // mac1 key = BLAKE2s-256("mac1----" || responder public key), as in wireguard-go device/cookie.go.
             "mac1----"u8.CopyTo(input);
             serverPublicKeys[i].CopyTo(input[8..]);
-            _mac1Keys[i] = new byte[32];
-            Blake2s.Hash([], input, _mac1Keys[i]);
+            keys[i] = new byte[32];
+            Blake2s.Hash([], input, keys[i]);
         }
+        _mac1Keys = keys;
     }
 
     /// <summary>True when initiations are checked against the server's key.</summary>
@@ -81,13 +86,14 @@ internal sealed class WireGuardClassifier
     /// </summary>
     public bool HasValidMac1(ReadOnlySpan<byte> initiation)
     {
-        if (_mac1Keys.Length == 0) return true;
+        var keys = _mac1Keys;
+        if (keys.Length == 0) return true;
         if (initiation.Length != InitiationSize) return false;
         // MAC1 covers every byte before it; it is followed by MAC2 (the last 32 bytes are MAC1 ‖ MAC2).
         var macOffset = initiation.Length - 32;
         Span<byte> mac = stackalloc byte[16];
         var valid = false;
-        foreach (var key in _mac1Keys)
+        foreach (var key in keys)
         {
             Blake2s.Hash(key, initiation[..macOffset], mac);
             valid |= CryptographicOperations.FixedTimeEquals(mac, initiation.Slice(macOffset, 16));

@@ -15,26 +15,45 @@ internal static class HubRenderer
     /// <summary>Where the relay containers keep their session tables (the compose project's named volume <c>state</c>).</summary>
     public const string StateDir = "/var/lib/difenn-relay";
 
+    /// <summary>The directory beside the compose file holding the server keys file (mounted read-only into the containers).</summary>
+    public const string KeysDirName = "keys";
+
+    /// <summary>The server keys file: one base64 public key per line.</summary>
+    public const string KeysFileName = "server-public-keys";
+
+    /// <summary>Where the keys directory appears inside the relay containers.</summary>
+    public const string KeysMount = "/etc/difenn-relay";
+
     public static HostState Render(Stack stack)
     {
-        // The relay's MAC1 gate accepts the server's key and the keys it had before its last rotation.
-        var keyArgs = new[] { stack.Server.PublicKey }.Concat(stack.Server.PreviousPublicKeys).Distinct().SelectMany(k => new[] { "--server-public-key", k.ToBase64() }).ToList();
         var hub = stack.Hub;
         var relay = hub.Relay;
+        // The relay's MAC1 gate accepts the server's key and the keys it had before its last rotation. They are in a
+        // file the relays re-read when it changes, so a rotation adds the new key without restarting them (a restart
+        // drops the datagrams of that moment). Its directory is mounted, not the file: a file replaced by rename would
+        // stay the old one inside the container.
+        var keysFile = $"{relay.ComposeDir}/{KeysDirName}/{KeysFileName}";
+        var keys = new StringBuilder("# Managed by Difenn.Infra: the server public keys the relay's MAC1 gate accepts (the server's, then the previous ones).\n");
+        foreach (var k in new[] { stack.Server.PublicKey }.Concat(stack.Server.PreviousPublicKeys).Distinct()) keys.Append(k.ToBase64()).Append('\n');
         var rules = relay.Listen.Select(l => new FirewallRule(l.Port, "udp", l.Comment)).ToList();
         var containers = relay.Listen.Select((l, i) => new ContainerSpec(
             Name: $"difenn_relay_{l.Port}",
             Service: $"relay-{l.Port}",
             Image: relay.Image,
-            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), .. keyArgs, "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}",
+            Command: ["--listen", l.Port.ToString(), "--backend", relay.Backend.ToString(), "--server-public-keys-file", $"{KeysMount}/{KeysFileName}",
+                "--metrics", $"127.0.0.1:{relay.MetricsPortBase + i}",
                 "--state-file", $"{StateDir}/sessions-{l.Port}"],
             Restart: "unless-stopped",
             NetworkMode: "host",
             ListenPort: l.Port,
             MetricsPort: relay.MetricsPortBase + i)).ToList();
         var composePath = $"{relay.ComposeDir}/compose.yaml";
-        var compose = ComposeFile(containers);
-        var files = new List<DesiredFile> { new(composePath, "0644", "root:root", SecretText.Plain(compose)) };
+        var compose = ComposeFile(containers, $"{relay.ComposeDir}/{KeysDirName}");
+        var files = new List<DesiredFile>
+        {
+            new(keysFile, "0644", "root:root", SecretText.Plain(keys.ToString())),
+            new(composePath, "0644", "root:root", SecretText.Plain(compose)),
+        };
 
         var commands = new List<DesiredCommand>
         {
@@ -45,14 +64,14 @@ internal static class HubRenderer
             commands.Add(new($"{hub.Name}-legacy-socat", $"stop and remove the runbook's socat containers ({string.Join(", ", legacy.Containers)}) that hold the relay ports",
                 SecretText.Plain(LegacyMigration(legacy)), null, [$"{hub.Name}-firewall"]));
         commands.Add(new($"{hub.Name}-relay", $"difenn-relay containers in compose project '{ProjectName}' ({relay.ComposeDir})",
-            SecretText.Plain(RelayCreate(composePath, compose)), SecretText.Plain(RelayDelete(composePath)),
+            SecretText.Plain(RelayCreate(composePath, compose, keysFile, keys.ToString(), containers)), SecretText.Plain(RelayDelete(composePath, keysFile)),
             [hub.Legacy is null ? $"{hub.Name}-firewall" : $"{hub.Name}-legacy-socat"]));
 
         var conn = new HostConnection(hub.Ssh.Host, hub.Ssh.Port, hub.Ssh.User, hub.Ssh.HostKeys, null);
         return new HostState(hub.Name, "hub", conn, files, commands, rules, containers);
     }
 
-    private static string ComposeFile(IReadOnlyList<ContainerSpec> containers)
+    private static string ComposeFile(IReadOnlyList<ContainerSpec> containers, string keysDir)
     {
         var sb = new StringBuilder();
         sb.Append("# Managed by Difenn.Infra: the WireGuard UDP relay (replaces the socat services in /opt/charliehub).\n");
@@ -68,7 +87,7 @@ internal static class HubRenderer
             sb.Append("    labels:\n      traefik.enable: \"false\"\n");
             sb.Append("    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n    read_only: true\n");
             // The one writable place: sessions survive a restart or recreation (a new key, an upgrade).
-            sb.Append($"    volumes: [\"state:{StateDir}\"]\n");
+            sb.Append($"    volumes: [\"state:{StateDir}\", \"{keysDir}:{KeysMount}:ro\"]\n");
             sb.Append($"    healthcheck:\n      test: [\"CMD\", \"/usr/local/bin/difenn-relay\", \"healthcheck\", \"--metrics\", \"127.0.0.1:{c.MetricsPort}\"]\n");
             sb.Append("      interval: 30s\n      timeout: 3s\n      retries: 3\n");
         }
@@ -120,10 +139,35 @@ internal static class HubRenderer
         return sb.ToString();
     }
 
-    private static string RelayCreate(string composePath, string compose) =>
-        "set -eu\nchanged=0\n" + Sh.WriteFile(composePath, "0644", "root:root", compose) +
-        $"docker compose -p {ProjectName} -f {Sh.Quote(composePath)} up -d --remove-orphans\n";
+    private static string RelayCreate(string composePath, string compose, string keysFile, string keys, IReadOnlyList<ContainerSpec> containers)
+    {
+        var sb = new StringBuilder("set -eu\nchanged=0\n");
+        sb.Append(Sh.WriteFile(keysFile, "0644", "root:root", keys));
+        sb.Append("keys_changed=$changed\nchanged=0\n");
+        sb.Append(Sh.WriteFile(composePath, "0644", "root:root", compose));
+        sb.Append($"docker compose -p {ProjectName} -f {Sh.Quote(composePath)} up -d --remove-orphans\n");
+        // A running relay re-reads the keys file within a second; its metrics give the sha256 of the file in force.
+        // Wait for that (up to 10 s each), so a rotation never sends the new key's handshake to a relay still dropping it.
+        sb.Append($$"""
+            if [ "$keys_changed" = 1 ]; then
+              want=$(sha256sum {{Sh.Quote(keysFile)}} | cut -d' ' -f1)
+              all=1
+              for port in {{string.Join(' ', containers.Select(c => c.MetricsPort))}}; do
+                n=0
+                until timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' 2>/dev/null \
+                    | grep -qF "difenn_relay_server_keys{sha256=\"$want\"}"; do
+                  n=$((n + 1))
+                  if [ $n -ge 50 ]; then all=0; echo "warning: the relay with metrics on 127.0.0.1:$port does not have the new server keys in force after 10 s" >&2; break; fi
+                  sleep 0.2
+                done
+              done
+              [ $all = 0 ] || echo "new server keys in force on every relay (no restart)"
+            fi
 
-    private static string RelayDelete(string composePath) =>
-        $"set -eu\nif [ -f {Sh.Quote(composePath)} ]; then docker compose -p {ProjectName} -f {Sh.Quote(composePath)} down; rm -f {Sh.Quote(composePath)}; fi\n";
+            """);
+        return sb.ToString();
+    }
+
+    private static string RelayDelete(string composePath, string keysFile) =>
+        $"set -eu\nif [ -f {Sh.Quote(composePath)} ]; then docker compose -p {ProjectName} -f {Sh.Quote(composePath)} down; rm -f {Sh.Quote(composePath)}; fi\nrm -f {Sh.Quote(keysFile)}\n";
 }

@@ -11,8 +11,28 @@ public sealed class HubDriftTests
 {
     private static HostState Hub() => DesiredStateBuilder.Build(StackLoader.Load(RepoFiles.ProdStackPath).Stack!).Hosts.Single(h => h.Role == "hub");
 
-    private static LiveHub Live(params UfwRule[] rules) =>
-        new(new LiveUfw(true, true, rules), true, new Dictionary<string, LiveContainer>(), new Dictionary<int, IReadOnlyList<string>>(), null);
+    private static LiveHub Live(params UfwRule[] rules) => Live(new Dictionary<string, string>(), rules);
+
+    private static LiveHub Live(IReadOnlyDictionary<string, string> files, params UfwRule[] rules) =>
+        new(new LiveUfw(true, true, rules), true, new Dictionary<string, LiveContainer>(), new Dictionary<int, IReadOnlyList<string>>(), files);
+
+    /// <summary>The relays re-read their server keys file: a hand edit to it is drift, like one to the compose file.</summary>
+    [Fact]
+    public void Compare_ServerKeysFileEditedByHand_NamedComposeInSync()
+    {
+        var hub = Hub();
+        var compose = hub.Files.Single(f => f.Path.EndsWith("compose.yaml", StringComparison.Ordinal));
+        var keys = hub.Files.Single(f => f.Path.EndsWith("server-public-keys", StringComparison.Ordinal));
+        var files = new Dictionary<string, string> { [compose.Path] = compose.Content.TemplateHash, [keys.Path] = new string('a', 64) };
+
+        var items = HubDrift.Compare(hub, Live(files), []);
+
+        Assert.Equal(DriftVerdict.InSync, Assert.Single(items, i => i.Item == $"{compose.Path} sha256").Verdict);
+        var edited = Assert.Single(items, i => i.Item == $"{keys.Path} sha256");
+        Assert.NotEqual(DriftVerdict.InSync, edited.Verdict);
+        Assert.Equal("aaaaaaaaaaaa", edited.Live);
+        Assert.Equal(DriftVerdict.Missing, Assert.Single(HubDrift.Compare(hub, Live(), []), i => i.Item == keys.Path).Verdict);
+    }
 
     [Fact]
     public void Compare_RulePresent_OneItemPerRuleWithItsLiveValue()

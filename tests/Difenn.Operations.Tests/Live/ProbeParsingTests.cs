@@ -43,14 +43,16 @@ public class ProbeParsingTests
             @@difenn:docker
             @@difenn:ss
             UNCONN 0      0            0.0.0.0:51820      0.0.0.0:*    users:(("socat",pid=7,fd=5))
-            @@difenn:compose
+            @@difenn:files
+            0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  /opt/difenn-relay/compose.yaml
             """, [51820, 443]);
         Assert.True(live.Ufw.Active);
         Assert.Single(live.Ufw.Rules);
         Assert.False(live.DockerAvailable);
         Assert.Equal(["socat"], live.PortHolders[51820]);
         Assert.Empty(live.PortHolders[443]);
-        Assert.Null(live.ComposeSha256);
+        // sha256sum's line for each file it read; the keys file it could not read is simply absent.
+        Assert.Equal(new Dictionary<string, string> { ["/opt/difenn-relay/compose.yaml"] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }, live.FileSha256);
     }
 
     [Fact]

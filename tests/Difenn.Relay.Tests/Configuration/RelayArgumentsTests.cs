@@ -41,6 +41,31 @@ public class RelayArgumentsTests
         Assert.Equal(2, fromEnv.ServerPublicKeys.Count);
     }
 
+    [Fact]
+    public void Parse_ServerKeysFile_CheckedAtStart_BadLineNamesFileAndLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("dfn-keys-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "server-public-keys");
+            File.WriteAllText(file, $"# keys\n\n{Convert.ToBase64String(new byte[32])}\n");
+            Assert.Equal(file, RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-keys-file", file], Env()).ServerPublicKeysFile);
+            Assert.Equal(file, RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5"], Env(("DIFENN_SERVER_PUBLIC_KEYS_FILE", file))).ServerPublicKeysFile);
+
+            File.WriteAllText(file, $"{Convert.ToBase64String(new byte[32])}\nAAAA\n");
+            var bad = Assert.Throws<ArgumentException>(() => RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-keys-file", file], Env()));
+            Assert.Contains($"{file}:2: not a base64 WireGuard public key", bad.Message);
+            File.WriteAllText(file, "# nothing\n");
+            Assert.Contains("no key", Assert.Throws<ArgumentException>(() => RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-keys-file", file], Env())).Message);
+            var missing = Path.Combine(dir, "nope");
+            Assert.Contains(missing, Assert.Throws<ArgumentException>(() => RelayArguments.Parse(["--listen", "51820", "--backend", "1.2.3.4:5", "--server-public-keys-file", missing], Env())).Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--listen", "70000", "--backend", "1.2.3.4:5")]
     [InlineData("--listen", "51820")]

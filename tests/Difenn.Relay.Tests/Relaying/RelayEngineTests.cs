@@ -193,6 +193,60 @@ public class RelayEngineTests
         Assert.Equal(2, Packets.Seq(client.Receive(Wait)!.Value.Data));
     }
 
+    /// <summary>
+    /// A rotation adds the new server key to the keys file: the running relay lets that key's initiations through after
+    /// its next check (every second), without a restart; a file made invalid afterwards changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task Relay_KeysFileChanged_NewKeyAcceptedWithoutRestart_BadFileKeepsKeysInForce()
+    {
+        using var backend = new EchoBackend();
+        var (oldKey, newKey) = (System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var dir = Directory.CreateTempSubdirectory("dfn-keys-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "server-public-keys");
+            File.WriteAllText(file, $"# the server\n{Convert.ToBase64String(oldKey)}\n");
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            await using var relay = await StartAsync(backend, time, o => o with { ServerPublicKeysFile = file });
+            var ep = relay.LocalEndPoints[0];
+            using var client = new UdpClientSocket();
+            client.Send(Mac1.Initiation(newKey), ep);
+            Assert.Null(client.Receive(TimeSpan.FromMilliseconds(300)));
+            SpinWait.SpinUntil(() => relay.Metrics.Drops(DropReason.BadMac1) == 1, Wait);
+            Assert.Equal(1, relay.Metrics.Drops(DropReason.BadMac1));
+            Assert.Contains("difenn_relay_server_keys{sha256=\"" + Sha256(file) + "\"} 1", relay.Metrics.Render());
+
+            // Replaced as a deploy does (written beside it, then renamed over it).
+            File.WriteAllText(file + ".tmp", $"{Convert.ToBase64String(newKey)}\n{Convert.ToBase64String(oldKey)}\n");
+            File.Move(file + ".tmp", file, overwrite: true);
+            relay.Sweep(); // what the one-second timer does
+            Assert.Contains("difenn_relay_server_keys{sha256=\"" + Sha256(file) + "\"} 2", relay.Metrics.Render());
+            using var client2 = new UdpClientSocket();
+            client2.Send(Mac1.Initiation(newKey), ep);
+            Assert.NotNull(client2.Receive(Wait));
+            using var client3 = new UdpClientSocket();
+            client3.Send(Mac1.Initiation(oldKey), ep);
+            Assert.NotNull(client3.Receive(Wait));
+
+            // A bad line: the keys in force stay (new and old), the metric still names the last good file.
+            var good = Sha256(file);
+            File.WriteAllText(file, "not a key\n");
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(5));
+            relay.Sweep();
+            Assert.Contains("difenn_relay_server_keys{sha256=\"" + good + "\"} 2", relay.Metrics.Render());
+            using var client4 = new UdpClientSocket();
+            client4.Send(Mac1.Initiation(newKey), ep);
+            Assert.NotNull(client4.Receive(Wait));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
     [Fact]
     public async Task Relay_IdleTimeoutOnFakeClock_SessionExpiresThenReopens()
     {

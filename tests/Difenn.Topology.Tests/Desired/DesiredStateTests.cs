@@ -31,8 +31,14 @@ public class DesiredStateTests
         var old = WireGuardPrivateKey.Generate().PublicKey.ToBase64();
         var state = DesiredStateBuilder.Build(StackLoader.LoadFromString(StackFiles.ProdWith("  secrets:\n    privateKey: serverPrivateKey\n",
             $"  previousPublicKeys: [{old}]\n  secrets:\n    privateKey: serverPrivateKey\n"), "t.yaml").Stack!);
-        var relay = state.Host("hub2").Containers[0].Command;
-        Assert.Equal(["2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", old], relay.Select((a, i) => (a, i)).Where(x => x.i > 0 && relay[x.i - 1] == "--server-public-key").Select(x => x.a));
+        var hub = state.Host("hub2");
+        // Both keys in the file the relays re-read (no restart when it changes); the containers only name the file.
+        var keys = hub.Files.Single(f => f.Path == "/opt/difenn-relay/keys/server-public-keys");
+        Assert.Equal(["2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", old],
+            keys.Content.Reveal(new DictionarySecretSource(new Dictionary<string, string>())).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')));
+        Assert.All(hub.Containers, c => Assert.DoesNotContain("--server-public-key", c.Command));
+        Assert.All(hub.Containers, c => Assert.Equal("/etc/difenn-relay/server-public-keys", c.Command[c.Command.ToList().IndexOf("--server-public-keys-file") + 1]));
+        Assert.Contains("\"/opt/difenn-relay/keys:/etc/difenn-relay:ro\"", hub.Files.Single(f => f.Path.EndsWith("compose.yaml")).Content.Reveal(new DictionarySecretSource(new Dictionary<string, string>())));
         Assert.Equal("2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", state.Host("xe300").WireGuard!.Peers.Single().PublicKey);
     }
 
@@ -44,7 +50,7 @@ public class DesiredStateTests
         Assert.All(hub.Containers, c => Assert.Equal(("host", "unless-stopped"), (c.NetworkMode, c.Restart)));
         Assert.Contains("--backend", hub.Containers[0].Command);
         Assert.Contains("10.44.1.214:51820", hub.Containers[0].Command);
-        var compose = hub.Files.Single().Content.Redacted;
+        var compose = hub.Files.Single(f => f.Path.EndsWith("compose.yaml", StringComparison.Ordinal)).Content.Redacted;
         Assert.Contains("healthcheck:", compose);
         Assert.Contains("network_mode: host", compose);
         Assert.Contains("restart: unless-stopped", compose);
