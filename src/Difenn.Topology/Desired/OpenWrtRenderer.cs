@@ -115,6 +115,12 @@ public static class OpenWrtRenderer
         }
         latest_handshake() { wg show "$IFACE" latest-handshakes 2>/dev/null | awk 'BEGIN{m=0} {if ($2>m) m=$2} END{print m}'; }
         cancel_rollback() { if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi; }
+        # An earlier run's switch still waiting: it is told to give up (the caller switches instead); true if one was.
+        cancel_switch() {
+          [ -p "$STATE/switch.fifo" ] || return 1
+          exec 4<>"$STATE/switch.fifo"; echo cancel >&4; exec 4<&-
+          rm -f "$STATE/switch.fifo"
+        }
         # The live WireGuard settings of $IFACE in the network config file $1, in `wg setconf` form, built as netifd's
         # wireguard proto handler builds them (all of the interface's peer sections, disabled ones left out, port 51820
         # by default, IPv6 hosts bracketed). Printed to a pipe only: the private key never goes to another file.
@@ -208,6 +214,8 @@ public static class OpenWrtRenderer
         live_only() { grep -Ev "\\.(private_key|listen_port|public_key|preshared_key|endpoint_host|endpoint_port|persistent_keepalive)=" || true; }
         how=live
         [ "$(echo "$before" | live_only)" = "$(echo "$after" | live_only)" ] || how=restart
+        # An earlier change not yet live goes live with this one: restart, as its own changes may need it.
+        if cancel_switch; then how=restart; fi
         # The switch waits SWITCH_WAIT seconds (default 2: the caller must hear "applied" before the change cuts the
         # tunnel this session runs through), or less when told (SwitchCommand). A key rotation tells it right before
         # the server changes, so both ends change within a second (DIFENN_SWITCH_WAIT is then its longest wait).
@@ -239,15 +247,18 @@ public static class OpenWrtRenderer
         echo $! > "$STATE/rollback.pid"
         # The switch, in the background, waiting on a FIFO: a line written to it (SwitchCommand: a delay) wakes it.
         # The FIFO is opened read-write before the job starts (it inherits it: a line written early is not lost) and
-        # removed first thing on waking, so a late line finds nothing to wake; opening read-write never blocks a writer.
+        # removed on waking, so a late line finds nothing to wake; opening read-write never blocks a writer. A newer
+        # run cancels a switch still waiting (cancel_switch) and switches to the config it committed instead.
         rm -f "$STATE/switch.fifo"
         mkfifo -m 600 "$STATE/switch.fifo"
         exec 3<>"$STATE/switch.fifo"
         ( trap '' HUP
           line=
           read -t "$SWITCH_WAIT" line <&3 || true
-          rm -f "$STATE/switch.fifo"
           exec 3<&-
+          # Cancelled by a newer run, which removed the FIFO (the path may already be that run's own FIFO).
+          [ "$line" != cancel ] || exit 0
+          rm -f "$STATE/switch.fifo"
           case "$line" in [0-9]) sleep "$line" ;; esac
           date +%s > "$STATE/changed.at"
           switch_live $how || logger -t difenn "could not switch $IFACE to the new config ($how)" ) </dev/null >/dev/null 2>&1 &
@@ -258,10 +269,12 @@ public static class OpenWrtRenderer
 
     /// <summary>
     /// The delete script (busybox ash): removes our sections from the committed config (others' staged changes
-    /// untouched), cancels a pending rollback (it would bring them back) and reloads; "absent" when there was nothing.
+    /// untouched), cancels a pending rollback (it would bring them back) and a pending switch, and reloads; "absent"
+    /// when there was nothing.
     /// </summary>
     public static string DeleteScript(string iface, IReadOnlyList<string> sections) => Prelude(iface, sections) + OpenWrtWatchdog.RemoveFragment + """
         cancel_rollback
+        cancel_switch || true
         forget_our_staged
         if [ -z "$(ours)" ]; then
           echo "absent"

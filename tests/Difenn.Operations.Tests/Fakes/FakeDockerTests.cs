@@ -16,7 +16,7 @@ public sealed class FakeDockerTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "bin"));
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Fakes", "docker"), Path.Combine(_root, "bin", "docker"));
         File.SetUnixFileMode(Path.Combine(_root, "bin", "docker"), (UnixFileMode)0b111_101_101);
-        File.WriteAllText(Path.Combine(_root, "docker-images.json"), JsonSerializer.Serialize(new Dictionary<string, string> { ["sleeper:1"] = "/bin/sleep", ["toucher:1"] = "/usr/bin/touch" }));
+        File.WriteAllText(Path.Combine(_root, "docker-images.json"), JsonSerializer.Serialize(new Dictionary<string, string> { ["sleeper:1"] = "/bin/sleep", ["toucher:1"] = "/usr/bin/touch", ["reader:1"] = "/bin/cat" }));
     }
 
     public void Dispose()
@@ -84,6 +84,25 @@ public sealed class FakeDockerTests : IDisposable
 
         (await Docker("compose", "-p", "p", "-f", compose, "down")).EnsureSuccess("compose down");
         Assert.True(File.Exists(file)); // `down` without -v keeps named volumes, as docker does
+    }
+
+    /// <summary>
+    /// A bind mount of a host directory (docker shows it in Binds as written): the process sees that directory at the
+    /// container path, so a file renamed into it later is the new one (the relay's keys directory relies on this).
+    /// </summary>
+    [Fact]
+    public async Task ComposeUp_BindMountedHostDirectory_ShownAsWrittenProcessReachesTheHostFiles()
+    {
+        var keys = Directory.CreateDirectory(Path.Combine(_root, "keys")).FullName;
+        File.WriteAllText(Path.Combine(keys, "server-public-keys"), "key-one\n");
+        var compose = Path.Combine(_root, "compose.yaml");
+        File.WriteAllText(compose, $"name: p\nservices:\n  s1:\n    image: reader:1\n    container_name: c1\n    command: [\"/etc/k/server-public-keys\"]\n    volumes: [\"state:/data\", \"{keys}:/etc/k:ro\"]\nvolumes:\n  state: {{}}\n");
+        (await Docker("compose", "-p", "p", "-f", compose, "up", "-d")).EnsureSuccess("compose up");
+        var c = JsonDocument.Parse((await Docker("inspect", "c1")).EnsureSuccess("inspect").StdOut).RootElement[0];
+        Assert.Equal(["p_state:/data:rw", $"{keys}:/etc/k:ro"], c.GetProperty("HostConfig").GetProperty("Binds").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["/etc/k/server-public-keys"], c.GetProperty("Config").GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()));
+        var log = Path.Combine(_root, "c1.log"); // the container's output
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(log) && File.ReadAllText(log).Contains("key-one"), 3000), "the process did not read the host directory's file");
     }
 
     [Fact]

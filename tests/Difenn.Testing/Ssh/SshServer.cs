@@ -88,8 +88,12 @@ public sealed class SshServer : IAsyncDisposable
             """);
         Directory.CreateDirectory("/run/sshd"); // sshd's privilege-separation directory (Debian's unit creates it too)
         var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
+        // The machine's own shell start-up files stay out of the test host: sshd runs commands through root's bash,
+        // which reads ~/.bashrc when started by sshd, and this machine's (pyenv init) can wait 60 s on a lock a killed
+        // session left behind. The hosts this lab stands in for have their own, stock ones.
+        const string hideStartupFiles = "for f in /root/.bashrc /root/.bash_profile /root/.profile; do if [ -f \"$f\" ]; then mount --bind /dev/null \"$f\"; fi; done";
         foreach (var a in new[] { "netns", "exec", ns.Name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
-                     $"{mountSetup} && exec /usr/sbin/sshd -D -e -f {root}/sshd_config" })
+                     $"{hideStartupFiles} && {mountSetup} && exec /usr/sbin/sshd -D -e -f {root}/sshd_config" })
             psi.ArgumentList.Add(a);
         server._sshd = Process.Start(psi)!;
         server._sshd.ErrorDataReceived += (_, e) => { lock (server.Log) server.Log.AppendLine(e.Data); };

@@ -196,6 +196,26 @@ public class OpenWrtScriptTests
         Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
     }
 
+    /// <summary>
+    /// A second change while the first still waits to go live: the first switch is cancelled and the second goes live
+    /// once, as a restart (the first change, never live, may have needed one); the first never switches afterwards.
+    /// </summary>
+    [Fact]
+    public async Task Apply_AgainWhileFirstSwitchWaits_FirstCancelledOneRestartWithTheLatest()
+    {
+        using var router = new OpenWrtRouter();
+        router.FakeHandshake(secondsAgo: 1);
+        var key = WireGuardPrivateKey.Generate().RevealBase64();
+        Assert.StartsWith("applied; switching in 8s", await router.RunAsync($"{OpenWrtRenderer.SwitchWaitVariable}=8\n" + OpenWrtRouter.Xe300Script(key: key).Script));
+        var newServer = WireGuardPrivateKey.Generate().PublicKey.ToBase64();
+        Assert.StartsWith("applied; switching in 2s", await router.RunAsync(OpenWrtRouter.Xe300Script(key: key, serverPublicKey: newServer).Script));
+
+        await router.WaitForLiveChangesAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(8)); // past the first one's wait
+        Assert.Equal(["ifup wg_difenn"], router.LiveChanges);
+        Assert.Contains($"option public_key '{newServer}'", router.Network);
+    }
+
     [Fact]
     public async Task Apply_NoHandshakeAfterChange_RollsBackByItself()
     {
