@@ -141,19 +141,27 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
 
     /// <summary>
     /// The window of issue 14: the router's first handshake with the new key lands just before its rollback timer
-    /// decides (or, should the CLI put the server back before that, just before it does). Router and server must end
-    /// on the same config, the tunnel up, and the report must say where each stands.
+    /// decides, or the moment the CLI moves to put the server back while that timer is still pending (the race the
+    /// issue describes: the CLI gave up, the router keeps the new key, the server goes back to the old one). Router and
+    /// server must end on the same config, the tunnel up, and the report must say where each stands. With
+    /// <paramref name="alsoAtTheLastMoment"/> false the handshake is forced only in the CLI's move: the CLI of the issue's
+    /// day (37248e3) fails that variant (router kept the new key, server back on the old one); this CLI never puts the
+    /// server back before the router has decided, so nothing is forced, the router rolls back, and both agree.
     /// </summary>
-    [Fact]
-    public async Task Rotate_HandshakeForcedJustBeforeRouterTimerDecides_RouterAndServerEndOnTheSameKey()
+    [Theory]
+    [InlineData(true, RotationTarget.ServerKey, 0)]
+    [InlineData(false, RotationTarget.PeerKey, 3)]
+    public async Task Rotate_HandshakeForcedJustBeforeRouterTimerDecides_RouterAndServerEndOnTheSameKey(bool alsoAtTheLastMoment, RotationTarget target, int routerLateSeconds)
     {
-        var plan = RotationPlan.Create(Lab.Stack(), RotationTarget.ServerKey, null);
-        var rollback = TimeSpan.FromSeconds(plan.After.Peers.Single().OpenWrt!.RollbackSeconds);
+        var plan = RotationPlan.Create(Lab.Stack(), target, target == RotationTarget.PeerKey ? "xe300" : null);
+        // A busy router's timer may decide a little after its nominal time: the timer job is held (SIGSTOP) and let go
+        // routerLateSeconds after it, which is when it decides.
+        var rollback = TimeSpan.FromSeconds(plan.After.Peers.Single().OpenWrt!.RollbackSeconds + routerLateSeconds);
         const string block = "iptables -w -{0} OUTPUT -p udp -d " + LabStack.HubFront + " -j DROP\n";
         var forced = 0;
         string? forcedWhen = null;
         DateTime armedAt = default;
-        Task? timer = null;
+        Task? timer = null, late = null;
 
         async Task ForceAsync(string when)
         {
@@ -187,35 +195,59 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
                 armedAt = RouterTimerArmedAt();
                 // No handshake can happen from now on, until forced.
                 (await Lab.Router.ConsoleAsync(string.Format(block, "I"))).EnsureSuccess("block the router's WireGuard");
-                timer = Task.Run(async () =>
+                if (routerLateSeconds > 0)
+                {
+                    var job = File.ReadAllText(Path.Combine(Lab.RouterDir, "upper", "difenn", "rollback.pid")).Trim();
+                    (await Lab.Router.ConsoleAsync($"kill -STOP {job}")).EnsureSuccess("hold the router's timer");
+                    late = Task.Run(async () =>
+                    {
+                        var hold = armedAt + rollback - DateTime.UtcNow;
+                        if (hold > TimeSpan.Zero) await Task.Delay(hold);
+                        await Lab.Router.ConsoleAsync($"kill -CONT {job}");
+                    });
+                }
+                if (alsoAtTheLastMoment) timer = Task.Run(async () =>
                 {
                     var wait = armedAt + rollback - TimeSpan.FromSeconds(0.6) - DateTime.UtcNow;
                     if (wait > TimeSpan.Zero) await Task.Delay(wait);
                     await ForceAsync("0.6s before the router's timer");
+                });
+                // Otherwise the path comes back once the router's timer has decided (it restored its old config).
+                else timer = Task.Run(async () =>
+                {
+                    var wait = armedAt + rollback + TimeSpan.FromSeconds(1) - DateTime.UtcNow;
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait);
+                    if (Volatile.Read(ref forced) == 0) await Lab.Router.ConsoleAsync(string.Format(block, "D"));
                 });
             },
         };
         var rotation = new KeyRotation(shell, Lab.Secrets, new DirectorySecretStore(Lab.SecretsDir), new SyncProgress(_log));
         var report = await rotation.RunAsync(plan, Lab.StackPath);
         if (timer is not null) await timer;
+        if (late is not null) await late;
         // Let the router's timer decide and, if it rolls back, reload.
         var left = armedAt + rollback + TimeSpan.FromSeconds(4) - DateTime.UtcNow;
         if (left > TimeSpan.Zero) await Task.Delay(left);
 
-        Assert.NotNull(forcedWhen);
+        if (alsoAtTheLastMoment) Assert.NotNull(forcedWhen);
+        // Each end runs the key the other expects, both ways; "on the new config" is the rotated key being live.
         var serverKey = await ContainerAsync("wg show wg0 public-key");
+        var serverPeers = await ContainerAsync("wg show wg0 peers");
+        var routerKey = (await Lab.Router.ConsoleAsync("wg show wg_difenn public-key")).EnsureSuccess("wg show").StdOut.Trim();
         var routerExpects = (await Lab.Router.ConsoleAsync("wg show wg_difenn peers")).EnsureSuccess("wg show").StdOut.Trim();
         var decision = File.ReadAllText(Path.Combine(Lab.RouterDir, "upper", "difenn", "rollback.result")).Trim();
-        _log.Add($"TEST: server runs {serverKey}, router expects {routerExpects}, router's timer: {decision}; report: succeeded={report.Succeeded}; "
-            + string.Join("; ", report.Hosts.Select(h => $"{h.Host}: {h.State}")));
+        _log.Add($"TEST: server runs {serverKey} expecting {serverPeers}; router runs {routerKey} expecting {routerExpects}; router's timer: {decision}; "
+            + $"forced: {forcedWhen ?? "no"}; report: succeeded={report.Succeeded}; " + string.Join("; ", report.Hosts.Select(h => $"{h.Host}: {h.State}")));
         Assert.Equal(serverKey, routerExpects);
-        var onNew = serverKey == report.NewPublicKey;
+        Assert.Contains(routerKey, serverPeers.Split('\n'));
+        var live = target == RotationTarget.ServerKey ? serverKey : routerKey;
+        var onNew = live == report.NewPublicKey;
         Assert.Equal(onNew, report.Succeeded);
         Assert.All(report.Hosts, h => Assert.Equal(onNew, h.OnNewConfig));
         Assert.StartsWith(onNew ? "kept" : "rolled back", decision);
-        var stored = WireGuardPrivateKey.Parse(File.ReadAllText(Path.Combine(Lab.SecretsDir, "serverPrivateKey")).Trim());
-        Assert.Equal(serverKey, stored.PublicKey.ToBase64());
-        Assert.False(File.Exists(Path.Combine(Lab.SecretsDir, "serverPrivateKey.pending")));
+        var stored = WireGuardPrivateKey.Parse(File.ReadAllText(Path.Combine(Lab.SecretsDir, plan.SecretName)).Trim());
+        Assert.Equal(live, stored.PublicKey.ToBase64());
+        Assert.False(File.Exists(Path.Combine(Lab.SecretsDir, plan.SecretName + ".pending")));
         Assert.True(await Lab.WaitForHandshakeAsync(TimeSpan.FromSeconds(30), DateTimeOffset.UtcNow.AddSeconds(-1)) || true);
         Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2 || ping -c 1 -W 5 10.200.0.2"));
     }
