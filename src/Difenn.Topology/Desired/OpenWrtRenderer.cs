@@ -38,7 +38,7 @@ public static class OpenWrtRenderer
         {
             var m = model(priv, psk);
             return ApplyScript(ow.Interface, ow.RollbackSeconds, UciBatchRenderer.SectionNames(m),
-                UciBatchRenderer.Render(m, PrivatePackage, deleteFirst: false), UciBatchRenderer.RenderShow(m, PrivatePackage), watchdog);
+                UciBatchRenderer.Render(m, PrivatePackage, deleteFirst: false), UciBatchRenderer.RenderShow(m, PrivatePackage), watchdog, peer.Endpoint.FallbackPort);
         });
         var sections = UciBatchRenderer.SectionNames(model(_ => WireGuardPrivateKey.Generate(), _ => WireGuardPresharedKey.Generate()));
         var delete = SecretText.Plain(DeleteScript(ow.Interface, sections));
@@ -92,9 +92,10 @@ public static class OpenWrtRenderer
     /// only our own sections' changes from uci's shared staging (an earlier run cut off before its commit would
     /// otherwise come back at someone else's next commit).
     /// </summary>
-    private static string Prelude(string iface, IReadOnlyList<string> sections) => $$"""
+    private static string Prelude(string iface, IReadOnlyList<string> sections, int? fallbackPort = null) => $$"""
         set -eu
         IFACE={{iface}}
+        FALLBACK_PORT={{fallbackPort?.ToString() ?? ""}}
         SECTIONS='{{string.Join(' ', sections)}}'
         PKG={{PrivatePackage}}
         STATE=/etc/difenn
@@ -150,11 +151,18 @@ public static class OpenWrtRenderer
         # `wg setconf` (the interface, its addresses and routes stay; every peer starts afresh and handshakes at once).
         # With $1 = restart (addresses, allowed IPs and their routes, MTU... changed) or no live interface yet, netifd
         # restarts it instead (`ifup`: it reloads the config, then brings the interface down and up with all its peers).
+        # A router the watchdog moved to the fallback port (its carrier blocks the primary) stays there: the committed
+        # config names the primary, and going back would wait for the watchdog's next failover (about 35 s).
         switch_live() {
           if [ "$1" = restart ] || ! wg show "$IFACE" >/dev/null 2>&1; then
             ifup "$IFACE"
           else
-            wg_conf /etc/config/network | wg setconf "$IFACE" /dev/stdin
+            port=$(wg show "$IFACE" endpoints 2>/dev/null | awk 'NR == 1 && NF == 2 {n = split($2, a, ":"); print a[n]}')
+            if [ -n "$FALLBACK_PORT" ] && [ "$port" = "$FALLBACK_PORT" ] && [ "$(wg show "$IFACE" peers | wc -l)" = 1 ]; then
+              wg_conf /etc/config/network | sed "s/^\(Endpoint = .*\):[0-9]*\$/\1:$FALLBACK_PORT/" | wg setconf "$IFACE" /dev/stdin
+            else
+              wg_conf /etc/config/network | wg setconf "$IFACE" /dev/stdin
+            fi
           fi
         }
 
@@ -173,8 +181,9 @@ public static class OpenWrtRenderer
     /// <param name="batch">The uci batch on <see cref="PrivatePackage"/>, without deletes.</param>
     /// <param name="expectedShow">What <c>uci show</c> must print for those sections afterwards.</param>
     /// <param name="watchdog">The failover watchdog program to install (default none).</param>
-    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null) =>
-        Prelude(iface, sections) + $$"""
+    /// <param name="fallbackPort">The endpoint's fallback port (default none): a router live on it stays on it across the switch.</param>
+    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null, int? fallbackPort = null) =>
+        Prelude(iface, sections, fallbackPort) + $$"""
         before=$(ours)
         for s in $SECTIONS; do u -q delete "$PKG.$s" || true; done
         out=$(u batch 2>&1 <<'DIFENN_UCI'

@@ -89,6 +89,28 @@ public sealed class RotationLabTests(ITestOutputHelper output) : DeployedLabTest
         Assert.True(drift.ExitCode == 0, string.Join("\n", drift.Items.Where(i => i.Verdict != DriftVerdict.InSync).Select(i => $"{i.Host} {i.Item}: {i.Desired} / {i.Live}")));
     }
 
+    /// <summary>
+    /// A router the watchdog moved to the fallback port because its carrier blocks the primary: the rotation's switch
+    /// keeps it on the fallback (the committed config names the primary, which would get no handshake here and roll
+    /// the rotation back).
+    /// </summary>
+    [Fact]
+    public async Task Rotate_ServerKeyRouterOnFallbackPrimaryBlocked_StaysOnFallbackAndSucceeds()
+    {
+        (await Lab.Router.ConsoleAsync($"set -e\niptables -w -I OUTPUT -p udp -d {LabStack.HubFront} --dport 51820 -j DROP\n"
+            + "wg showconf wg_difenn | sed 's/^Endpoint = \\(.*\\):51820$/Endpoint = \\1:443/' | wg setconf wg_difenn /dev/stdin\nping -c 1 -W 5 10.200.0.1 >/dev/null || true\n"))
+            .EnsureSuccess("router on 443, 51820 blocked");
+        Assert.True(await Lab.WaitForHandshakeAsync(TimeSpan.FromSeconds(20), DateTimeOffset.UtcNow.AddSeconds(-3)));
+        var plan = RotationPlan.Create(Lab.Stack(), RotationTarget.ServerKey, null);
+
+        var report = await RotateAsync(plan);
+
+        Assert.True(report.Succeeded, string.Join("\n", _log));
+        Assert.EndsWith(":443", (await Lab.Router.ConsoleAsync("wg show wg_difenn endpoints")).EnsureSuccess("wg show").StdOut.Trim());
+        Assert.Equal(report.NewPublicKey, await ContainerAsync("wg show wg0 public-key"));
+        Assert.Contains("1 received", await ContainerAsync("ping -c 1 -W 3 10.200.0.2"));
+    }
+
     [Fact]
     public async Task Rotate_PeerKeyServerStepFails_RouterBackOnOldConfigByItsTimerNothingChanged()
     {
