@@ -37,7 +37,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
             $"generate the new {Describe(plan)} and stage it as '{plan.SecretName}' (pending) in the secret store",
         };
         if (plan.Target == RotationTarget.ServerKey)
-            steps.Add($"{plan.Before.Hub.Name}: restart the relay accepting the new and the previous server key (its MAC1 gate; sessions kept by its state file)");
+            steps.Add($"{plan.Before.Hub.Name}: the relays accept the new and the previous server key (their MAC1 gate's keys file, re-read without a restart)");
         steps.AddRange(plan.Routers.Select(r =>
             $"{r.Name}: commit the new uci config through the tunnel, rollback timer {r.OpenWrt!.RollbackSeconds}s armed; the new config goes live when told (at most 10 s later); no handshake → it restores its previous config by itself"));
         steps.Add($"{server.Name}: at once, tell {string.Join(", ", plan.Routers.Select(r => r.Name))} to switch 1 s later (through the tunnel, from {server.Name}), write the new {server.Files[0].Path} and apply it live (wg syncconf): the server changes first, the router's handshake right after meets it");
@@ -92,8 +92,8 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
 
         // 3. A new server key: the relay's MAC1 gate must let the new key's initiations through, and still the old
         //    key's should the rotation fail and the routers' timers restore the old config. Done first, while the tunnel
-        //    still runs on the old key: the restarted relay keeps every session (its state file), so nothing is cut, and
-        //    the relay's restart is not part of the gap.
+        //    still runs on the old key: the relays re-read their keys file without a restart (the hub script waits until
+        //    each has it in force), so nothing is cut.
         if (plan.Target == RotationTarget.ServerKey && await ApplyRelayAsync(after, "accepting the new and the previous server key", ct) is { } transitionError)
             warnings.Add($"the relay on {plan.Before.Hub.Name} could not be changed ({transitionError}): it may drop the new key's handshakes");
 
@@ -408,7 +408,7 @@ public sealed class KeyRotation(IRemoteShell shell, ISecretSource secrets, ISecr
         try
         {
             var result = await shell.RunAsync(hub.Name, hub.Connection, relay.Create.Reveal(secrets), ct);
-            result.EnsureSuccess(hub.Name, "restarting the relay");
+            result.EnsureSuccess(hub.Name, "changing the relay's server keys");
             Log($"{hub.Name}: relay {what}");
             return null;
         }

@@ -30,11 +30,11 @@ public class OperationsCommandsTests
         Assert.Equal(0, r.ExitCode);
         var lines = r.Out.Split('\n');
         var router = Array.FindIndex(lines, l => l.Contains("xe300: commit the new uci config through the tunnel, rollback timer 120s"));
-        var relay = Array.FindIndex(lines, l => l.Contains("hub2: restart the relay accepting the new and the previous server key"));
+        var relay = Array.FindIndex(lines, l => l.Contains("hub2: the relays accept the new and the previous server key"));
         var server = Array.FindIndex(lines, l => l.Contains("ct2914: at once, tell xe300 to switch 1 s later (through the tunnel, from ct2914), write the new /etc/wireguard/wg0.conf"));
         var confirm = Array.FindIndex(lines, l => l.Contains("confirm: a new handshake seen on ct2914 well before a router's timer decides; otherwise, once it has decided, ask the router"));
         var rollback = Array.FindIndex(lines, l => l.Contains("only then put ct2914 back"));
-        // The relay first (sessions kept, not part of the gap), the router under its timer, the server at once (after
+        // The relays first (keys re-read, no restart), the router under its timer, the server at once (after
         // telling the router when to switch), and the server put back only after the router's own decision.
         Assert.True(relay > 0 && relay < router && router < server && server < confirm && confirm < rollback, r.Out);
         Assert.Contains("2017spmmJjmrSgD+9WUeRPE9ihrG2jonVmjfVxW2XCI=", r.Out); // the public key being replaced
