@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Difenn.Operations.Live;
+using Difenn.Topology.Desired;
 
 namespace Difenn.Operations.Status;
 
@@ -21,7 +22,7 @@ public static partial class RelayStatusProbe
         var script = "export LC_ALL=C\n";
         foreach (var (port, metrics) in listeners)
             script += ScriptSections.Begin($"metrics-{port}")
-                + $"curl -fsS --max-time 3 http://127.0.0.1:{metrics}/metrics 2>/dev/null || wget -qO- -T 3 http://127.0.0.1:{metrics}/metrics 2>/dev/null || echo '@@unavailable'\n";
+                + $"{RelayMetricsFetch.Command(metrics.ToString(), 3)} || echo '@@unavailable'\n";
         return script + ScriptSections.Begin("ss") + "ss -Huanp 2>/dev/null\n";
     }
 

@@ -154,8 +154,7 @@ internal static class HubRenderer
               all=1
               for port in {{string.Join(' ', containers.Select(c => c.MetricsPort))}}; do
                 n=0
-                until timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' 2>/dev/null \
-                    | grep -qF "difenn_relay_server_keys{sha256=\"$want\"}"; do
+                until {{RelayMetricsFetch.Command("$port", 2)}} | grep -qF "difenn_relay_server_keys{sha256=\"$want\"}"; do
                   n=$((n + 1))
                   if [ $n -ge 50 ]; then all=0; echo "warning: the relay with metrics on 127.0.0.1:$port does not have the new server keys in force after 10 s" >&2; break; fi
                   sleep 0.2
