@@ -77,7 +77,10 @@ public static class OpenWrtRenderer
     /// </summary>
     public static string SwitchCommand(int seconds) => seconds is < 0 or > 9
         ? throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "0 to 9 seconds")
-        : $"f=/etc/difenn/switch.fifo; if [ -p \"$f\" ]; then exec 4<>\"$f\"; echo {seconds} >&4; exec 4<&-; fi; echo told";
+        : $"f={SwitchFifo}; if [ -p \"$f\" ]; then exec 4<>\"$f\"; echo {seconds} >&4; exec 4<&-; fi; echo told";
+
+    /// <summary>The FIFO a pending switch waits on (see <see cref="SwitchCommand"/>); in the scripts' state directory.</summary>
+    private const string SwitchFifo = "/etc/difenn/switch.fifo";
 
     /// <summary>
     /// The environment variable (a whole number of seconds, below the rollback timer) that makes the apply script wait
@@ -90,16 +93,17 @@ public static class OpenWrtRenderer
     /// (never the staged changes), <c>u</c> = uci on that copy, <c>ours</c> = our sections as <c>uci show</c> prints
     /// them, <c>install_private</c> = commit the copy and put it in place atomically, <c>forget_our_staged</c> = drop
     /// only our own sections' changes from uci's shared staging (an earlier run cut off before its commit would
-    /// otherwise come back at someone else's next commit).
+    /// otherwise come back at someone else's next commit), <c>cancel_rollback</c> and <c>cancel_switch</c> = stop an
+    /// earlier run's pending rollback timer and pending switch.
     /// </summary>
-    private static string Prelude(string iface, IReadOnlyList<string> sections, int? fallbackPort = null) => $$"""
+    private static string Prelude(string iface, IReadOnlyList<string> sections) => $$"""
         set -eu
         IFACE={{iface}}
-        FALLBACK_PORT={{fallbackPort?.ToString() ?? ""}}
         SECTIONS='{{string.Join(' ', sections)}}'
         PKG={{PrivatePackage}}
         STATE=/etc/difenn
         BACKUP=$STATE/network.before
+        SWITCH_FIFO={{SwitchFifo}}
         mkdir -p "$STATE"
         work=$(mktemp -d /tmp/difenn.XXXXXX)
         trap 'rm -rf "$work"' EXIT
@@ -118,10 +122,30 @@ public static class OpenWrtRenderer
         cancel_rollback() { if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi; }
         # An earlier run's switch still waiting: it is told to give up (the caller switches instead); true if one was.
         cancel_switch() {
-          [ -p "$STATE/switch.fifo" ] || return 1
-          exec 4<>"$STATE/switch.fifo"; echo cancel >&4; exec 4<&-
-          rm -f "$STATE/switch.fifo"
+          [ -p "$SWITCH_FIFO" ] || return 1
+          exec 4<>"$SWITCH_FIFO"; echo cancel >&4; exec 4<&-
+          rm -f "$SWITCH_FIFO"
         }
+
+        """;
+
+    /// <summary>
+    /// The apply script (OpenWrt's busybox ash); exposed for tests. Works on a private copy of the committed config:
+    /// other tools' staged changes are never committed, reverted or compared; only our sections are compared (a
+    /// section someone adds after ours changes nothing); the batch's result is checked line for line against
+    /// <paramref name="expectedShow"/> before anything is installed (uci batch exits 0 even when a line fails); the
+    /// backup to roll back to is the last config that had a handshake.
+    /// </summary>
+    /// <param name="iface">The uci interface.</param>
+    /// <param name="rollbackSeconds">The rollback timer.</param>
+    /// <param name="sections">The sections the batch owns.</param>
+    /// <param name="batch">The uci batch on <see cref="PrivatePackage"/>, without deletes.</param>
+    /// <param name="expectedShow">What <c>uci show</c> must print for those sections afterwards.</param>
+    /// <param name="watchdog">The failover watchdog program to install (default none).</param>
+    /// <param name="fallbackPort">The endpoint's fallback port (default none): a router live on it stays on it across the switch.</param>
+    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null, int? fallbackPort = null) =>
+        Prelude(iface, sections) + $$"""
+        FALLBACK_PORT={{fallbackPort?.ToString() ?? ""}}
         # The live WireGuard settings of $IFACE in the network config file $1, in `wg setconf` form, built as netifd's
         # wireguard proto handler builds them (all of the interface's peer sections, disabled ones left out, port 51820
         # by default, IPv6 hosts bracketed). Printed to a pipe only: the private key never goes to another file.
@@ -159,31 +183,13 @@ public static class OpenWrtRenderer
           else
             port=$(wg show "$IFACE" endpoints 2>/dev/null | awk 'NR == 1 && NF == 2 {n = split($2, a, ":"); print a[n]}')
             if [ -n "$FALLBACK_PORT" ] && [ "$port" = "$FALLBACK_PORT" ] && [ "$(wg show "$IFACE" peers | wc -l)" = 1 ]; then
-              wg_conf /etc/config/network | sed "s/^\(Endpoint = .*\):[0-9]*\$/\1:$FALLBACK_PORT/" | wg setconf "$IFACE" /dev/stdin
+              wg_conf /etc/config/network | sed "s/^\(Endpoint = .*\):[0-9]*\$/\1:$FALLBACK_PORT/"
             else
-              wg_conf /etc/config/network | wg setconf "$IFACE" /dev/stdin
-            fi
+              wg_conf /etc/config/network
+            fi | wg setconf "$IFACE" /dev/stdin
           fi
         }
 
-        """;
-
-    /// <summary>
-    /// The apply script (OpenWrt's busybox ash); exposed for tests. Works on a private copy of the committed config:
-    /// other tools' staged changes are never committed, reverted or compared; only our sections are compared (a
-    /// section someone adds after ours changes nothing); the batch's result is checked line for line against
-    /// <paramref name="expectedShow"/> before anything is installed (uci batch exits 0 even when a line fails); the
-    /// backup to roll back to is the last config that had a handshake.
-    /// </summary>
-    /// <param name="iface">The uci interface.</param>
-    /// <param name="rollbackSeconds">The rollback timer.</param>
-    /// <param name="sections">The sections the batch owns.</param>
-    /// <param name="batch">The uci batch on <see cref="PrivatePackage"/>, without deletes.</param>
-    /// <param name="expectedShow">What <c>uci show</c> must print for those sections afterwards.</param>
-    /// <param name="watchdog">The failover watchdog program to install (default none).</param>
-    /// <param name="fallbackPort">The endpoint's fallback port (default none): a router live on it stays on it across the switch.</param>
-    public static string ApplyScript(string iface, int rollbackSeconds, IReadOnlyList<string> sections, string batch, string expectedShow, string? watchdog = null, int? fallbackPort = null) =>
-        Prelude(iface, sections, fallbackPort) + $$"""
         before=$(ours)
         for s in $SECTIONS; do u -q delete "$PKG.$s" || true; done
         out=$(u batch 2>&1 <<'DIFENN_UCI'
@@ -258,16 +264,16 @@ public static class OpenWrtRenderer
         # The FIFO is opened read-write before the job starts (it inherits it: a line written early is not lost) and
         # removed on waking, so a late line finds nothing to wake; opening read-write never blocks a writer. A newer
         # run cancels a switch still waiting (cancel_switch) and switches to the config it committed instead.
-        rm -f "$STATE/switch.fifo"
-        mkfifo -m 600 "$STATE/switch.fifo"
-        exec 3<>"$STATE/switch.fifo"
+        rm -f "$SWITCH_FIFO"
+        mkfifo -m 600 "$SWITCH_FIFO"
+        exec 3<>"$SWITCH_FIFO"
         ( trap '' HUP
           line=
           read -t "$SWITCH_WAIT" line <&3 || true
           exec 3<&-
           # Cancelled by a newer run, which removed the FIFO (the path may already be that run's own FIFO).
           [ "$line" != cancel ] || exit 0
-          rm -f "$STATE/switch.fifo"
+          rm -f "$SWITCH_FIFO"
           case "$line" in [0-9]) sleep "$line" ;; esac
           date +%s > "$STATE/changed.at"
           switch_live $how || logger -t difenn "could not switch $IFACE to the new config ($how)" ) </dev/null >/dev/null 2>&1 &
