@@ -33,8 +33,8 @@ internal static class HubRenderer
         // drops the datagrams of that moment). Its directory is mounted, not the file: a file replaced by rename would
         // stay the old one inside the container.
         var keysFile = $"{relay.ComposeDir}/{KeysDirName}/{KeysFileName}";
-        var keys = new StringBuilder("# Managed by Difenn.Infra: the server public keys the relay's MAC1 gate accepts (the server's, then the previous ones).\n");
-        foreach (var k in new[] { stack.Server.PublicKey }.Concat(stack.Server.PreviousPublicKeys).Distinct()) keys.Append(k.ToBase64()).Append('\n');
+        var keys = "# Managed by Difenn.Infra: the server public keys the relay's MAC1 gate accepts (the server's, then the previous ones).\n"
+            + string.Concat(new[] { stack.Server.PublicKey }.Concat(stack.Server.PreviousPublicKeys).Distinct().Select(k => k.ToBase64() + "\n"));
         var rules = relay.Listen.Select(l => new FirewallRule(l.Port, "udp", l.Comment)).ToList();
         var containers = relay.Listen.Select((l, i) => new ContainerSpec(
             Name: $"difenn_relay_{l.Port}",
@@ -51,7 +51,7 @@ internal static class HubRenderer
         var compose = ComposeFile(containers, $"{relay.ComposeDir}/{KeysDirName}");
         var files = new List<DesiredFile>
         {
-            new(keysFile, "0644", "root:root", SecretText.Plain(keys.ToString())),
+            new(keysFile, "0644", "root:root", SecretText.Plain(keys)),
             new(composePath, "0644", "root:root", SecretText.Plain(compose)),
         };
 
@@ -64,7 +64,7 @@ internal static class HubRenderer
             commands.Add(new($"{hub.Name}-legacy-socat", $"stop and remove the runbook's socat containers ({string.Join(", ", legacy.Containers)}) that hold the relay ports",
                 SecretText.Plain(LegacyMigration(legacy)), null, [$"{hub.Name}-firewall"]));
         commands.Add(new($"{hub.Name}-relay", $"difenn-relay containers in compose project '{ProjectName}' ({relay.ComposeDir})",
-            SecretText.Plain(RelayCreate(composePath, compose, keysFile, keys.ToString(), containers)), SecretText.Plain(RelayDelete(composePath, keysFile)),
+            SecretText.Plain(RelayCreate(composePath, compose, keysFile, keys, containers)), SecretText.Plain(RelayDelete(composePath, keysFile)),
             [hub.Legacy is null ? $"{hub.Name}-firewall" : $"{hub.Name}-legacy-socat"]));
 
         var conn = new HostConnection(hub.Ssh.Host, hub.Ssh.Port, hub.Ssh.User, hub.Ssh.HostKeys, null);
