@@ -16,7 +16,7 @@ namespace Difenn.Operations.Drift;
 /// <param name="cloudflare">Reads the record from Cloudflare's API, or null to skip that check.</param>
 public sealed class DriftDetector(IRemoteShell shell, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, ICloudflareDnsReader? cloudflare = null)
 {
-    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? ((name, ct) => Dns.GetHostAddressesAsync(name, ct));
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? SystemDns.Resolve;
 
     /// <summary>Checks every host and the DNS record; <paramref name="progress"/> hears each host as it starts and ends.</summary>
     public async Task<DriftReport> CheckAsync(Stack stack, DesiredState state, IProgress<string>? progress = null, CancellationToken ct = default)

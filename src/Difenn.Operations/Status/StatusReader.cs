@@ -16,7 +16,7 @@ namespace Difenn.Operations.Status;
 /// <param name="clock">The clock handshake ages are measured against (default: the system's).</param>
 public sealed class StatusReader(IRemoteShell shell, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, TimeProvider? clock = null)
 {
-    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? ((name, ct) => Dns.GetHostAddressesAsync(name, ct));
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? SystemDns.Resolve;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Reads every host; <paramref name="progress"/> hears each host as it starts and ends.</summary>

@@ -18,7 +18,7 @@ namespace Difenn.Operations.Verification;
 /// <param name="resolve">Resolves the DNS name (default: the system resolver).</param>
 public sealed partial class Verifier(IRemoteShell shell, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
 {
-    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? ((name, ct) => Dns.GetHostAddressesAsync(name, ct));
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? SystemDns.Resolve;
 
     /// <summary>A handshake older than this means the tunnel is down (WireGuard rekeys every 120 s while in use; default 180 s).</summary>
     public TimeSpan HandshakeMaxAge { get; init; } = TimeSpan.FromSeconds(180);
